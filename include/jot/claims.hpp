@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// JWT claims (RFC 7519 §4): NumericDate, audience as string or array, registered plus custom claims.
+#pragma once
+
+#include <chrono>       // std::chrono
+#include <cmath>        // std::isfinite, std::floor
+#include <optional>     // std::optional
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <vector>       // std::vector
+
+#include <nlohmann/json.hpp>
+
+#include "clock.hpp"
+#include "error.hpp"
+
+namespace jot::inline v0 {
+
+/// The claims of a token to be issued. Empty strings, empty audiences and unset times are left out.
+struct claims {
+    std::string issuer{};                  // iss
+    std::string subject{};                 // sub
+    std::vector<std::string> audience{};   // aud: a string when there is one, else an array
+    std::optional<time_point> expires_at{};  // exp
+    std::optional<time_point> not_before{};  // nbf
+    std::optional<time_point> issued_at{};   // iat
+    std::string jwt_id{};                  // jti
+    nlohmann::json extra = nlohmann::json::object();  // custom claims; registered names here are overridden
+
+    /// The JSON object of these claims. Throws setup_error if `extra` is not an object.
+    [[nodiscard]] nlohmann::json to_json() const;
+};
+
+/// Seconds since the epoch as a JSON NumericDate (whole seconds).
+[[nodiscard]] inline nlohmann::json to_numeric_date(time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+inline nlohmann::json claims::to_json() const {
+    if (!extra.is_object()) throw setup_error("jot: claims::extra must be a JSON object");
+    nlohmann::json j = extra;
+    if (!issuer.empty()) j["iss"] = issuer;
+    if (!subject.empty()) j["sub"] = subject;
+    if (audience.size() == 1) j["aud"] = audience.front();
+    if (audience.size() > 1) j["aud"] = audience;
+    if (expires_at) j["exp"] = to_numeric_date(*expires_at);
+    if (not_before) j["nbf"] = to_numeric_date(*not_before);
+    if (issued_at) j["iat"] = to_numeric_date(*issued_at);
+    if (!jwt_id.empty()) j["jti"] = jwt_id;
+    return j;
+}
+
+namespace detail {
+
+// 9999-12-31T23:59:59Z: later NumericDates are not dates, they are attacks on arithmetic.
+inline constexpr double max_numeric_date = 253402300799.0;
+
+/// Reads a NumericDate: a finite JSON number (fractions allowed) in [0, year 9999]; strings are refused.
+[[nodiscard]] inline result<double> read_numeric_date(const nlohmann::json& v) noexcept {
+    if (!v.is_number()) return errc::claim_invalid;
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || d < 0 || d > max_numeric_date) return errc::claim_invalid;
+    return d;
+}
+
+[[nodiscard]] inline double seconds_since_epoch(time_point t) noexcept {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+[[nodiscard]] inline time_point from_seconds(double s) noexcept {
+    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::duration<double>(s))};
+}
+
+}  // namespace detail
+
+/// The audience of a claims object: aud as a string or an array of strings. claim_invalid otherwise.
+[[nodiscard]] inline result<std::vector<std::string>> audience_of(const nlohmann::json& claims) {
+    std::vector<std::string> out;
+    const auto it = claims.find("aud");
+    if (it == claims.end()) return out;
+    if (it->is_string()) {
+        out.push_back(it->get<std::string>());
+        return out;
+    }
+    if (!it->is_array()) return errc::claim_invalid;
+    for (const auto& a : *it) {
+        if (!a.is_string()) return errc::claim_invalid;
+        out.push_back(a.get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace jot::inline v0

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// The signature operations of every JWA algorithm, on pre-parsed keys and pre-fetched implementations.
+#pragma once
+
+#include <array>        // std::array
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+
+#include <openssl/rsa.h>
+
+#include "ecdsa_der.hpp"
+#include "openssl.hpp"
+
+namespace jot::inline v0::crypto {
+
+/// Outcome of a signature check: a bad signature is not the same as a failing library.
+enum class check { valid, invalid, failure };
+
+/// An HMAC secret with one keyed context per hash, duplicated for each use (no per-call key set-up).
+/// Immutable after construction; safe to use from many threads at once.
+class hmac_engine {
+public:
+    explicit hmac_engine(std::string_view secret) {
+        for (hash h : {hash::sha256, hash::sha384, hash::sha512}) {
+            mac_ctx_ptr ctx(EVP_MAC_CTX_new(hmac_algorithm()));
+            const char* md = EVP_MD_get0_name(message_digest(h));
+            OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(md), 0),
+                OSSL_PARAM_construct_end()};
+            if (ctx && EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                                    params) == 1)
+                keyed_[index(h)] = std::move(ctx);
+        }
+        clear_errors();
+    }
+
+    /// True when the keyed contexts could all be made.
+    [[nodiscard]] bool ready() const noexcept { return keyed_[0] && keyed_[1] && keyed_[2]; }
+
+    /// Writes the MAC of `msg` under hash `h` to `out` (size(h) bytes); false on library failure.
+    [[nodiscard]] bool mac(hash h, std::string_view msg, unsigned char* out) const noexcept {
+        mac_ctx_ptr ctx(EVP_MAC_CTX_dup(keyed_[index(h)].get()));
+        std::size_t len = 0;
+        const bool ok = ctx && EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(msg.data()),
+                                              msg.size()) == 1 &&
+                        EVP_MAC_final(ctx.get(), out, &len, size(h)) == 1 && len == size(h);
+        if (!ok) clear_errors();
+        return ok;
+    }
+
+private:
+    static std::size_t index(hash h) noexcept { return h == hash::sha256 ? 0 : h == hash::sha384 ? 1 : 2; }
+    std::array<mac_ctx_ptr, 3> keyed_;
+};
+
+namespace detail {
+
+inline bool init_digest_op(EVP_MD_CTX* ctx, EVP_PKEY* key, const algorithm_traits& alg, bool signing) {
+    EVP_PKEY_CTX* pctx = nullptr;
+    const EVP_MD* md = alg.digest == hash::none ? nullptr : message_digest(alg.digest);
+    const int ok = signing ? EVP_DigestSignInit(ctx, &pctx, md, nullptr, key)
+                           : EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, key);
+    if (ok != 1) return false;
+    if (alg.pss) {
+        // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash output.
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+    }
+    return true;
+}
+
+}  // namespace detail
+
+/// Signs `input` with an asymmetric key; writes the JWS signature (R || S for ECDSA) to `sig`.
+[[nodiscard]] inline bool sign(EVP_PKEY* key, const algorithm_traits& alg, std::string_view input, std::string& sig) {
+    md_ctx_ptr ctx(EVP_MD_CTX_new());
+    std::size_t len = 0;
+    const auto* in = reinterpret_cast<const unsigned char*>(input.data());
+    bool ok = ctx && detail::init_digest_op(ctx.get(), key, alg, true) &&
+              EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()) == 1;
+    if (ok) {
+        sig.resize(len);
+        ok = EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) == 1;
+        sig.resize(len);
+    }
+    if (ok && alg.family == key_family::ec) {
+        std::string raw;
+        ok = ecdsa_der_to_raw(sig, alg.signature_size / 2, raw);
+        sig = std::move(raw);
+    }
+    if (!ok) clear_errors();
+    return ok;
+}
+
+/// Checks a JWS signature over `input` with an asymmetric key. The caller has checked the signature length.
+[[nodiscard]] inline check verify(EVP_PKEY* key, const algorithm_traits& alg, std::string_view input,
+                                  std::string_view sig) {
+    std::string der;
+    if (alg.family == key_family::ec) {
+        const std::size_t half = sig.size() / 2;
+        // CVE-2022-21449: r = 0 or s = 0 must never verify, whatever the library does.
+        const auto all_zero = [](std::string_view v) { return v.find_first_not_of('\0') == std::string_view::npos; };
+        if (all_zero(sig.substr(0, half)) || all_zero(sig.substr(half))) return check::invalid;
+        der = ecdsa_raw_to_der(sig);
+        sig = der;
+    }
+    md_ctx_ptr ctx(EVP_MD_CTX_new());
+    if (!ctx || !detail::init_digest_op(ctx.get(), key, alg, false)) {
+        clear_errors();
+        return check::failure;
+    }
+    const int r = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                                   reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    if (r != 1) clear_errors();
+    return r == 1 ? check::valid : r == 0 ? check::invalid : check::invalid;
+}
+
+/// SHA-256 of `data`. Thread-safe.
+[[nodiscard]] inline std::array<unsigned char, 32> sha256(std::string_view data) noexcept {
+    std::array<unsigned char, 32> out{};
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), out.data(), &len, message_digest(hash::sha256), nullptr) != 1)
+        clear_errors();
+    return out;
+}
+
+}  // namespace jot::inline v0::crypto

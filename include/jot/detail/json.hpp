@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+// Strict JSON for JOSE: valid UTF-8, no duplicate member names, bounded depth, finite numbers only.
+#pragma once
+
+#include <cstdint>      // std::uint8_t, std::uint64_t
+#include <cstring>      // std::memcpy
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <vector>       // std::vector
+
+#include <nlohmann/json.hpp>
+
+#include "../error.hpp"
+
+namespace jot::inline v0::detail {
+
+/// True if `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+[[nodiscard]] inline bool valid_utf8(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+        if (end - p >= 8) {
+            std::uint64_t chunk;
+            std::memcpy(&chunk, p, 8);
+            if ((chunk & 0x8080808080808080ULL) == 0) {
+                p += 8;
+                continue;
+            }
+        }
+        const unsigned char c = *p;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        int n = 0;
+        unsigned char lo = 0x80, hi = 0xbf;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            if (c == 0xe0) lo = 0xa0;
+            if (c == 0xed) hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            if (c == 0xf0) lo = 0x90;
+            if (c == 0xf4) hi = 0x8f;
+        } else {
+            return false;
+        }
+        if (end - p <= n) return false;
+        if (p[1] < lo || p[1] > hi) return false;
+        for (int i = 2; i <= n; ++i)
+            if ((p[i] & 0xc0) != 0x80) return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+/// Builds an nlohmann::json while refusing what JOSE forbids; records the first violation.
+class strict_json_builder {
+public:
+    using json = nlohmann::json;
+
+    strict_json_builder(json& root, std::size_t max_depth) : root_(root), max_depth_(max_depth) {}
+
+    bool null() { return put(nullptr); }
+    bool boolean(bool v) { return put(v); }
+    bool number_integer(json::number_integer_t v) { return put(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return put(v); }
+    bool number_float(json::number_float_t v, const json::string_t&) { return put(v); }
+    bool string(json::string_t& v) { return put(std::move(v)); }
+    bool binary(json::binary_t&) { return fail(errc::json_invalid); }
+
+    bool start_object(std::size_t) {
+        if (stack_.size() >= max_depth_) return fail(errc::json_too_deep);
+        json* j = place(json::value_t::object);
+        stack_.push_back(j);
+        return true;
+    }
+    bool key(json::string_t& k) {
+        auto& obj = stack_.back()->get_ref<json::object_t&>();
+        auto [it, inserted] = obj.try_emplace(std::move(k));
+        if (!inserted) return fail(errc::json_duplicate_member);  // RFC 7515 §5.2 step 4, RFC 8725 §3.2
+        member_ = &it->second;
+        return true;
+    }
+    bool end_object() {
+        stack_.pop_back();
+        return true;
+    }
+    bool start_array(std::size_t) {
+        if (stack_.size() >= max_depth_) return fail(errc::json_too_deep);
+        json* j = place(json::value_t::array);
+        stack_.push_back(j);
+        return true;
+    }
+    bool end_array() {
+        stack_.pop_back();
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
+        // nlohmann reports a number that overflows a double as out_of_range.406.
+        return fail(ex.id == 406 ? errc::json_number_out_of_range : errc::json_invalid);
+    }
+
+    [[nodiscard]] errc error() const noexcept { return error_; }
+
+private:
+    bool fail(errc e) {
+        if (error_ == errc{}) error_ = e;
+        return false;
+    }
+    template <class V>
+    json* place(V&& v) {
+        if (stack_.empty()) {
+            root_ = json(std::forward<V>(v));
+            return &root_;
+        }
+        json* top = stack_.back();
+        if (top->is_array()) {
+            auto& arr = top->get_ref<json::array_t&>();
+            arr.emplace_back(std::forward<V>(v));
+            return &arr.back();
+        }
+        *member_ = json(std::forward<V>(v));
+        return member_;
+    }
+    template <class V>
+    bool put(V&& v) {
+        place(std::forward<V>(v));
+        return true;
+    }
+
+    json& root_;
+    std::size_t max_depth_;
+    std::vector<json*> stack_;
+    json* member_ = nullptr;
+    errc error_{};
+};
+
+/// Parses `text` as strict JSON into `out`. Never throws for bad input.
+[[nodiscard]] inline result<void> parse_strict_json(std::string_view text, nlohmann::json& out, std::size_t max_depth) {
+    if (!valid_utf8(text)) return errc::json_invalid_utf8;
+    strict_json_builder builder(out, max_depth);
+    bool ok = false;
+    try {
+        ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder, nlohmann::json::input_format_t::json, true);
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (...) {
+        return errc::json_invalid;
+    }
+    if (ok) return {};
+    return builder.error() == errc{} ? errc::json_invalid : builder.error();
+}
+
+}  // namespace jot::inline v0::detail

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// The umbrella header for jot's core: keys, JWS, JWT signing and verification, JWK.
+#pragma once
+
+#include "algorithm.hpp"
+#include "base64url.hpp"
+#include "builder.hpp"
+#include "claims.hpp"
+#include "clock.hpp"
+#include "error.hpp"
+#include "jwk.hpp"
+#include "jws.hpp"
+#include "key.hpp"
+#include "key_set.hpp"
+#include "verifier.hpp"
+#include "version.hpp"

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+// JSON Web Keys (RFC 7517, 7518 §6, 8037): import with strict checks, export, RFC 7638 thumbprints, JWKS.
+#pragma once
+
+#include <optional>     // std::optional
+#include <span>         // std::span
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <vector>       // std::vector
+
+#include <nlohmann/json.hpp>
+
+#include "algorithm.hpp"
+#include "base64url.hpp"
+#include "crypto/pkey.hpp"
+#include "crypto/signature.hpp"
+#include "detail/json.hpp"
+#include "error.hpp"
+#include "key.hpp"
+#include "key_set.hpp"
+
+namespace jot::inline v0 {
+
+/// A key read from a JWK with the metadata that restricts its use.
+struct jwk {
+    key k;
+    std::string kid{};
+    std::optional<algorithm> alg{};     // the JWK's "alg", if any
+    std::string use{};                  // "sig", or empty
+    std::vector<std::string> key_ops{}; // empty when absent
+
+    /// Whether the JWK's own parameters allow `a` for `u` (RFC 7517 §4.2-4.4), and the key fits `a`.
+    [[nodiscard]] result<void> permits(algorithm a, key_use u) const {
+        if (alg && *alg != a) return errc::key_use_forbidden;
+        if (!use.empty() && use != "sig") return errc::key_use_forbidden;
+        if (!key_ops.empty()) {
+            const std::string_view op = u == key_use::sign ? "sign" : "verify";
+            bool found = false;
+            for (const auto& o : key_ops) found = found || o == op;
+            if (!found) return errc::key_use_forbidden;
+        }
+        return k.fits(a, u);
+    }
+};
+
+/// Limits on a JWKS document; a JWKS often comes from the network.
+struct jwks_limits {
+    std::size_t max_bytes = 256 * 1024;
+    std::size_t max_keys = 64;
+};
+
+namespace detail {
+
+[[nodiscard]] inline result<std::string> jwk_bytes(const nlohmann::json& j, const char* member, bool required) {
+    const auto it = j.find(member);
+    if (it == j.end()) return required ? result<std::string>(errc::key_invalid) : result<std::string>(std::string{});
+    if (!it->is_string()) return errc::key_invalid;
+    auto bytes = base64url_decode(it->get_ref<const std::string&>());
+    if (!bytes || (required && bytes->empty())) return errc::key_invalid;
+    return bytes;
+}
+
+[[nodiscard]] inline std::string b64(const std::string& bytes) { return base64url_encode(bytes); }
+
+}  // namespace detail
+
+/// Reads one JWK: kty RSA, EC (P-256/384/521), OKP (Ed25519) or oct, public or private.
+/// Fails with key_invalid (malformed or inconsistent), key_too_weak, or algorithm_unknown for an unknown "alg".
+[[nodiscard]] inline result<jwk> parse_jwk(const nlohmann::json& j) {
+    if (!j.is_object()) return errc::key_invalid;
+    const auto kty_it = j.find("kty");
+    if (kty_it == j.end() || !kty_it->is_string()) return errc::key_invalid;
+    const auto& kty = kty_it->get_ref<const std::string&>();
+    const auto opt_string = [&j](const char* m, std::string& out) -> bool {
+        const auto it = j.find(m);
+        if (it == j.end()) return true;
+        if (!it->is_string()) return false;
+        out = it->get<std::string>();
+        return true;
+    };
+    std::string kid, alg_name, use, crv;
+    if (!opt_string("kid", kid) || !opt_string("alg", alg_name) || !opt_string("use", use) || !opt_string("crv", crv))
+        return errc::key_invalid;
+    std::vector<std::string> ops;
+    if (const auto it = j.find("key_ops"); it != j.end()) {
+        if (!it->is_array()) return errc::key_invalid;
+        for (const auto& o : *it) {
+            if (!o.is_string()) return errc::key_invalid;
+            ops.push_back(o.get<std::string>());
+        }
+    }
+    std::optional<algorithm> alg;
+    if (!alg_name.empty()) {
+        alg = algorithm_from_name(alg_name);
+        if (!alg) return errc::algorithm_unknown;
+    }
+
+    result<key> k = errc::key_invalid;
+    const bool has_d = j.contains("d");
+    if (kty == "oct") {
+        auto secret = detail::jwk_bytes(j, "k", true);
+        if (!secret) return secret.error();
+        k = key::hmac(*secret);
+        crypto::cleanse(secret->data(), secret->size());
+    } else if (kty == "RSA") {
+        auto n = detail::jwk_bytes(j, "n", true), e = detail::jwk_bytes(j, "e", true);
+        auto d = detail::jwk_bytes(j, "d", false), p = detail::jwk_bytes(j, "p", false),
+             q = detail::jwk_bytes(j, "q", false), dp = detail::jwk_bytes(j, "dp", false),
+             dq = detail::jwk_bytes(j, "dq", false), qi = detail::jwk_bytes(j, "qi", false);
+        if (!n || !e || !d || !p || !q || !dp || !dq || !qi) return errc::key_invalid;
+        if (has_d && d->empty()) return errc::key_invalid;
+        if (n->size() < 256) return errc::key_too_weak;
+        k = key::adopt(crypto::rsa_from_params(*n, *e, *d, *p, *q, *dp, *dq, *qi));
+    } else if (kty == "EC") {
+        const curve c = crv == "P-256" ? curve::p256 : crv == "P-384" ? curve::p384 : crv == "P-521" ? curve::p521
+                                                                                                      : curve::none;
+        if (c == curve::none) return errc::key_invalid;
+        auto x = detail::jwk_bytes(j, "x", true), y = detail::jwk_bytes(j, "y", true), d = detail::jwk_bytes(j, "d", false);
+        if (!x || !y || !d) return errc::key_invalid;
+        if (has_d && d->empty()) return errc::key_invalid;
+        k = key::adopt(crypto::ec_from_params(c, *x, *y, *d));
+    } else if (kty == "OKP") {
+        if (crv != "Ed25519") return errc::key_invalid;
+        auto x = detail::jwk_bytes(j, "x", true), d = detail::jwk_bytes(j, "d", false);
+        if (!x || !d) return errc::key_invalid;
+        if (has_d && d->empty()) return errc::key_invalid;
+        k = key::adopt(crypto::ed25519_from_params(*x, *d));
+    } else {
+        return errc::key_invalid;
+    }
+    if (!k) return k.error();
+    if (alg) {
+        if (auto fit = k->fits(*alg, key_use::verify); !fit) return fit.error();
+    }
+    return jwk{*std::move(k), std::move(kid), alg, std::move(use), std::move(ops)};
+}
+
+/// Reads one JWK from JSON text (strict JSON: no duplicate members).
+[[nodiscard]] inline result<jwk> parse_jwk(std::string_view text) {
+    nlohmann::json j;
+    if (auto r = detail::parse_strict_json(text, j, 8); !r) return errc::key_invalid;
+    return parse_jwk(j);
+}
+
+/// The JWK members that describe a key, in RFC 7638 order; private members only if asked and present.
+[[nodiscard]] inline nlohmann::json key_parameters(const key& k, bool include_private = false) {
+    nlohmann::json j = nlohmann::json::object();
+    const auto& impl = k.impl();
+    EVP_PKEY* p = impl.pkey.get();
+    const bool priv = include_private && k.is_private();
+    switch (k.family()) {
+        case key_family::hmac:
+            j["kty"] = "oct";
+            if (include_private) j["k"] = base64url_encode(impl.secret);
+            break;
+        case key_family::rsa:
+            j["e"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_E));
+            j["kty"] = "RSA";
+            j["n"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_N));
+            if (priv) {
+                j["d"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_D));
+                j["p"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_FACTOR1));
+                j["q"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_FACTOR2));
+                j["dp"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_EXPONENT1));
+                j["dq"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_EXPONENT2));
+                j["qi"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_COEFFICIENT1));
+            }
+            break;
+        case key_family::ec: {
+            const std::size_t w = coordinate_size(k.named_curve());
+            j["crv"] = std::string(name(k.named_curve()));
+            j["kty"] = "EC";
+            j["x"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_EC_PUB_X, w));
+            j["y"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_EC_PUB_Y, w));
+            if (priv) j["d"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_PRIV_KEY, w));
+            break;
+        }
+        case key_family::okp:
+            j["crv"] = "Ed25519";
+            j["kty"] = "OKP";
+            j["x"] = detail::b64(crypto::ed25519_raw(p, false));
+            if (priv) j["d"] = detail::b64(crypto::ed25519_raw(p, true));
+            break;
+    }
+    return j;
+}
+
+/// RFC 7638 thumbprint: base64url SHA-256 of the required public members, sorted, without whitespace.
+[[nodiscard]] inline std::string thumbprint(const key& k) {
+    nlohmann::json required = key_parameters(k, k.is_symmetric());  // oct's required member is its secret
+    const auto digest = crypto::sha256(required.dump());  // nlohmann objects are sorted and compact
+    return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+/// A JWK for `k` with kid, alg and use "sig". Public members only unless `include_private`.
+[[nodiscard]] inline nlohmann::json to_jwk(const key& k, std::string_view kid = {},
+                                           std::optional<algorithm> alg = std::nullopt, bool include_private = false) {
+    nlohmann::json j = key_parameters(k, include_private);
+    if (!kid.empty()) j["kid"] = std::string(kid);
+    if (alg) j["alg"] = std::string(name(*alg));
+    j["use"] = "sig";
+    return j;
+}
+
+/// The public JWKS {"keys": [...]} of a key set. HMAC keys are never published.
+[[nodiscard]] inline nlohmann::json to_jwks(const key_set& keys) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& b : keys)
+        if (!b.k.is_symmetric()) arr.push_back(to_jwk(b.k, b.kid, b.alg));
+    return {{"keys", std::move(arr)}};
+}
+
+/// A key set from a JWKS. Each key is bound to its own "alg" if that is allowed, otherwise to every allowed
+/// algorithm its type and curve fit. Keys of unknown types, or that the JWK's use/key_ops forbid, are
+/// skipped (RFC 7517 §5). Fails with key_invalid if the document is malformed or no key remains.
+[[nodiscard]] inline result<key_set> key_set_from_jwks(const nlohmann::json& jwks, std::span<const algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    if (!jwks.is_object()) return errc::key_invalid;
+    const auto keys = jwks.find("keys");
+    if (keys == jwks.end() || !keys->is_array() || keys->size() > limits.max_keys) return errc::key_invalid;
+    key_set out;
+    for (const auto& entry : *keys) {
+        auto parsed = parse_jwk(entry);
+        if (!parsed) continue;
+        for (const algorithm a : allowed) {
+            if (parsed->permits(a, key_use::verify)) out.add(a, parsed->k, parsed->kid);
+        }
+    }
+    if (out.empty()) return errc::key_invalid;
+    return out;
+}
+
+/// A key set from JWKS text, within the size limit and parsed as strict JSON.
+[[nodiscard]] inline result<key_set> key_set_from_jwks(std::string_view text, std::span<const algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    if (text.size() > limits.max_bytes) return errc::key_invalid;
+    nlohmann::json j;
+    if (auto r = detail::parse_strict_json(text, j, 8); !r) return errc::key_invalid;
+    return key_set_from_jwks(j, allowed, limits);
+}
+
+}  // namespace jot::inline v0
