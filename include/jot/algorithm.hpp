@@ -11,7 +11,21 @@
 namespace jot::inline v0 {
 
 /// The algorithms jot signs and verifies. "none" is deliberately absent.
-enum class algorithm { hs256, hs384, hs512, rs256, rs384, rs512, ps256, ps384, ps512, es256, es384, es512, eddsa };
+enum class algorithm {
+    hs256,
+    hs384,
+    hs512,
+    rs256,
+    rs384,
+    rs512,
+    ps256,
+    ps384,
+    ps512,
+    es256,
+    es384,
+    es512,
+    eddsa
+};
 
 /// The kind of key an algorithm needs.
 enum class key_family { hmac, rsa, ec, okp };
@@ -25,12 +39,12 @@ enum class curve { none, p256, p384, p521, ed25519 };
 /// Everything fixed by the choice of algorithm.
 struct algorithm_traits {
     algorithm id;
-    std::string_view name;         // the JWA "alg" value
+    std::string_view name;  // the JWA "alg" value
     key_family family;
     hash digest;
-    curve required_curve;          // curve::none where any key of the family fits
-    std::size_t signature_size;    // 0 where it depends on the key (RSA: the modulus size)
-    std::size_t min_key_bytes;     // HMAC: the hash size (RFC 7518 §3.2); RSA: 2048 bits
+    curve required_curve;        // curve::none where any key of the family fits
+    std::size_t signature_size;  // 0 where it depends on the key (RSA: the modulus size)
+    std::size_t min_key_bytes;   // HMAC: the hash size (RFC 7518 §3.2); RSA: 2048 bits
     bool pss;
 };
 
@@ -56,7 +70,9 @@ inline constexpr std::array<algorithm_traits, 13> all_algorithms{{
 }
 
 /// The JWA name of an algorithm, e.g. "ES256".
-[[nodiscard]] constexpr std::string_view name(algorithm a) noexcept { return traits(a).name; }
+[[nodiscard]] constexpr std::string_view name(algorithm a) noexcept {
+    return traits(a).name;
+}
 
 /// The algorithm with this exact (case-sensitive, RFC 7515 §4.1.1) JWA name, if jot implements it.
 [[nodiscard]] constexpr std::optional<algorithm> algorithm_from_name(std::string_view n) noexcept {
@@ -68,11 +84,16 @@ inline constexpr std::array<algorithm_traits, 13> all_algorithms{{
 /// The JOSE name of a curve ("P-256", "Ed25519"); empty for curve::none.
 [[nodiscard]] constexpr std::string_view name(curve c) noexcept {
     switch (c) {
-        case curve::p256: return "P-256";
-        case curve::p384: return "P-384";
-        case curve::p521: return "P-521";
-        case curve::ed25519: return "Ed25519";
-        case curve::none: break;
+        case curve::p256:
+            return "P-256";
+        case curve::p384:
+            return "P-384";
+        case curve::p521:
+            return "P-521";
+        case curve::ed25519:
+            return "Ed25519";
+        case curve::none:
+            break;
     }
     return {};
 }
@@ -80,10 +101,14 @@ inline constexpr std::array<algorithm_traits, 13> all_algorithms{{
 /// Size in bytes of a hash's output.
 [[nodiscard]] constexpr std::size_t size(hash h) noexcept {
     switch (h) {
-        case hash::sha256: return 32;
-        case hash::sha384: return 48;
-        case hash::sha512: return 64;
-        case hash::none: break;
+        case hash::sha256:
+            return 32;
+        case hash::sha384:
+            return 48;
+        case hash::sha512:
+            return 64;
+        case hash::none:
+            break;
     }
     return 0;
 }
@@ -91,11 +116,16 @@ inline constexpr std::array<algorithm_traits, 13> all_algorithms{{
 /// Size in bytes of one coordinate (and of one ECDSA signature half) on a curve.
 [[nodiscard]] constexpr std::size_t coordinate_size(curve c) noexcept {
     switch (c) {
-        case curve::p256: return 32;
-        case curve::p384: return 48;
-        case curve::p521: return 66;
-        case curve::ed25519: return 32;
-        case curve::none: break;
+        case curve::p256:
+            return 32;
+        case curve::p384:
+            return 48;
+        case curve::p521:
+            return 66;
+        case curve::ed25519:
+            return 32;
+        case curve::none:
+            break;
     }
     return 0;
 }

@@ -15,7 +15,8 @@ namespace jot::inline v0 {
 
 namespace detail {
 
-inline constexpr char base64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+inline constexpr char base64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 inline constexpr std::uint8_t base64url_invalid = 0xff;
 
 inline constexpr std::array<std::uint8_t, 256> base64url_table = [] {

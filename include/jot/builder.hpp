@@ -25,7 +25,8 @@ template <class Alg>
 
 /// Signs registered and custom claims with algorithm Alg.
 template <class Alg>
-[[nodiscard]] result<std::string> sign(const key_for<Alg>& k, const claims& c, const header_fields& fields = {}) {
+[[nodiscard]] result<std::string> sign(const key_for<Alg>& k, const claims& c,
+                                       const header_fields& fields = {}) {
     return sign<Alg>(k, c.to_json(), fields);
 }
 
@@ -41,7 +42,8 @@ public:
     }
 
     /// Signs a claims object; the header gets this signer's alg and kid and the given typ.
-    [[nodiscard]] result<std::string> sign(const nlohmann::json& claims_object, std::string type = "JWT") const {
+    [[nodiscard]] result<std::string> sign(const nlohmann::json& claims_object,
+                                           std::string type = "JWT") const {
         if (!claims_object.is_object()) return errc::payload_invalid;
         return detail::sign_compact(key_, alg_, claims_object.dump(), {.type = std::move(type), .kid = kid_});
     }

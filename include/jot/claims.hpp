@@ -18,13 +18,13 @@ namespace jot::inline v0 {
 
 /// The claims of a token to be issued. Empty strings, empty audiences and unset times are left out.
 struct claims {
-    std::string issuer{};                  // iss
-    std::string subject{};                 // sub
-    std::vector<std::string> audience{};   // aud: a string when there is one, else an array
-    std::optional<time_point> expires_at{};  // exp
-    std::optional<time_point> not_before{};  // nbf
-    std::optional<time_point> issued_at{};   // iat
-    std::string jwt_id{};                  // jti
+    std::string issuer{};                             // iss
+    std::string subject{};                            // sub
+    std::vector<std::string> audience{};              // aud: a string when there is one, else an array
+    std::optional<time_point> expires_at{};           // exp
+    std::optional<time_point> not_before{};           // nbf
+    std::optional<time_point> issued_at{};            // iat
+    std::string jwt_id{};                             // jti
     nlohmann::json extra = nlohmann::json::object();  // custom claims; registered names here are overridden
 
     /// The JSON object of these claims. Throws setup_error if `extra` is not an object.

@@ -15,43 +15,43 @@ namespace jot::inline v0 {
 enum class errc {
     // malformed: the bytes are not a well-formed token
     token_too_large = 1,
-    token_malformed,            // not three dot-separated parts, or an empty part
-    base64_invalid,             // not canonical base64url
-    header_invalid,             // header is not a JSON object or a member has the wrong type
-    payload_invalid,            // payload is not a JSON object
-    json_invalid,               // not valid JSON
-    json_invalid_utf8,          // text is not valid UTF-8
-    json_duplicate_member,      // an object names a member twice
-    json_too_deep,              // nesting deeper than the limit
-    json_number_out_of_range,   // a number that is not finite
-    signature_length_invalid,   // signature of the wrong size for the algorithm and key
+    token_malformed,           // not three dot-separated parts, or an empty part
+    base64_invalid,            // not canonical base64url
+    header_invalid,            // header is not a JSON object or a member has the wrong type
+    payload_invalid,           // payload is not a JSON object
+    json_invalid,              // not valid JSON
+    json_invalid_utf8,         // text is not valid UTF-8
+    json_duplicate_member,     // an object names a member twice
+    json_too_deep,             // nesting deeper than the limit
+    json_number_out_of_range,  // a number that is not finite
+    signature_length_invalid,  // signature of the wrong size for the algorithm and key
     // untrusted: the token may be well formed but is not trusted
-    algorithm_none = 100,       // "alg": "none" in any spelling
-    algorithm_unknown,          // an algorithm name jot does not implement
-    algorithm_not_allowed,      // a known algorithm that no configured key is bound to
-    key_not_found,              // no configured key has the header's kid
-    header_crit_unsupported,    // "crit" names an extension jot does not implement
-    header_unencoded_payload,   // "b64": false (RFC 7797)
-    header_embedded_key,        // jwk, jku, x5u or x5c in the header
+    algorithm_none = 100,      // "alg": "none" in any spelling
+    algorithm_unknown,         // an algorithm name jot does not implement
+    algorithm_not_allowed,     // a known algorithm that no configured key is bound to
+    key_not_found,             // no configured key has the header's kid
+    header_crit_unsupported,   // "crit" names an extension jot does not implement
+    header_unencoded_payload,  // "b64": false (RFC 7797)
+    header_embedded_key,       // jwk, jku, x5u or x5c in the header
     signature_invalid,
-    type_mismatch,              // "typ" is not the expected type
+    type_mismatch,  // "typ" is not the expected type
     // claims_rejected: trusted token whose claims fail the policy
     token_expired = 200,
     token_not_yet_valid,
     token_issued_in_future,
-    token_too_old,              // iat older than the configured max age
+    token_too_old,  // iat older than the configured max age
     claim_missing,
-    claim_invalid,              // a registered claim of the wrong JSON type or range
+    claim_invalid,  // a registered claim of the wrong JSON type or range
     issuer_mismatch,
     audience_mismatch,
     subject_mismatch,
-    token_revoked,              // access token on the denylist or issued before a subject-wide revocation
+    token_revoked,  // access token on the denylist or issued before a subject-wide revocation
     // keys: loading and using keys
-    key_invalid = 300,          // bytes or JWK that do not form a key
+    key_invalid = 300,  // bytes or JWK that do not form a key
     key_too_weak,
-    key_algorithm_mismatch,     // key of the wrong family or curve for the algorithm
-    key_use_forbidden,          // JWK alg/use/key_ops forbid this use
-    key_not_private,            // signing needs a private key
+    key_algorithm_mismatch,  // key of the wrong family or curve for the algorithm
+    key_use_forbidden,       // JWK alg/use/key_ops forbid this use
+    key_not_private,         // signing needs a private key
     // lifecycle: refresh tokens and stores
     refresh_token_malformed = 400,
     refresh_token_not_found,
@@ -61,7 +61,7 @@ enum class errc {
     store_unavailable = 500,
     store_corrupt,
     // internal
-    crypto_failure = 600,       // an OpenSSL call failed unexpectedly
+    crypto_failure = 600,  // an OpenSSL call failed unexpectedly
 };
 
 /// Groups of causes, for callers that only need to know what kind of failure it was.
@@ -101,12 +101,18 @@ public:
     const char* name() const noexcept override { return "jot.condition"; }
     std::string message(int ev) const override {
         switch (static_cast<condition>(ev)) {
-            case condition::malformed: return "malformed token";
-            case condition::untrusted: return "untrusted token";
-            case condition::claims_rejected: return "claims rejected";
-            case condition::key_rejected: return "key rejected";
-            case condition::refresh_rejected: return "refresh token rejected";
-            case condition::store_failure: return "store failure";
+            case condition::malformed:
+                return "malformed token";
+            case condition::untrusted:
+                return "untrusted token";
+            case condition::claims_rejected:
+                return "claims rejected";
+            case condition::key_rejected:
+                return "key rejected";
+            case condition::refresh_rejected:
+                return "refresh token rejected";
+            case condition::store_failure:
+                return "store failure";
         }
         return "unknown condition";
     }
@@ -137,7 +143,8 @@ public:
 inline const char* name(errc e) noexcept {
     switch (e) {
 #define JOT_ERRC_NAME(n) \
-    case errc::n: return #n;
+    case errc::n:        \
+        return #n;
         JOT_ERRC_NAME(token_too_large)
         JOT_ERRC_NAME(token_malformed)
         JOT_ERRC_NAME(base64_invalid)
@@ -190,49 +197,92 @@ namespace detail {
 
 inline std::string error_category_impl::message(int ev) const {
     switch (static_cast<errc>(ev)) {
-        case errc::token_too_large: return "token is larger than the configured limit";
-        case errc::token_malformed: return "token is not three non-empty base64url parts separated by dots";
-        case errc::base64_invalid: return "token part is not canonical base64url";
-        case errc::header_invalid: return "header is not a JSON object with well-typed members";
-        case errc::payload_invalid: return "payload is not a JSON object";
-        case errc::json_invalid: return "text is not valid JSON";
-        case errc::json_invalid_utf8: return "text is not valid UTF-8";
-        case errc::json_duplicate_member: return "JSON object has a duplicate member name";
-        case errc::json_too_deep: return "JSON is nested deeper than the configured limit";
-        case errc::json_number_out_of_range: return "JSON number is not finite";
-        case errc::signature_length_invalid: return "signature has the wrong length for the algorithm";
-        case errc::algorithm_none: return "unsecured tokens (alg none) are never accepted";
-        case errc::algorithm_unknown: return "header names an unknown algorithm";
-        case errc::algorithm_not_allowed: return "algorithm is not allowed for any configured key";
-        case errc::key_not_found: return "no configured key matches the header's kid";
-        case errc::header_crit_unsupported: return "header lists a critical extension that is not supported";
-        case errc::header_unencoded_payload: return "unencoded payloads (b64 false) are not accepted";
-        case errc::header_embedded_key: return "keys embedded or referenced in the header are never used";
-        case errc::signature_invalid: return "signature does not verify";
-        case errc::type_mismatch: return "token type (typ) is not the expected one";
-        case errc::token_expired: return "token has expired";
-        case errc::token_not_yet_valid: return "token is not valid yet (nbf)";
-        case errc::token_issued_in_future: return "token was issued in the future (iat)";
-        case errc::token_too_old: return "token was issued longer ago than the maximum age";
-        case errc::claim_missing: return "a required claim is missing";
-        case errc::claim_invalid: return "a registered claim has the wrong type or range";
-        case errc::issuer_mismatch: return "issuer (iss) is not the expected one";
-        case errc::audience_mismatch: return "audience (aud) does not include an accepted audience";
-        case errc::subject_mismatch: return "subject (sub) is not the expected one";
-        case errc::token_revoked: return "token has been revoked";
-        case errc::key_invalid: return "key material is invalid or unsupported";
-        case errc::key_too_weak: return "key is too weak for the algorithm";
-        case errc::key_algorithm_mismatch: return "key does not fit the algorithm";
-        case errc::key_use_forbidden: return "key parameters (alg, use, key_ops) forbid this use";
-        case errc::key_not_private: return "signing needs a private key";
-        case errc::refresh_token_malformed: return "refresh token is malformed";
-        case errc::refresh_token_not_found: return "refresh token is unknown";
-        case errc::refresh_token_expired: return "refresh token has expired";
-        case errc::refresh_token_revoked: return "refresh token has been revoked";
-        case errc::refresh_token_reused: return "refresh token was reused; its session has been revoked";
-        case errc::store_unavailable: return "token store is unavailable";
-        case errc::store_corrupt: return "token store holds a record that cannot be read";
-        case errc::crypto_failure: return "cryptographic operation failed";
+        case errc::token_too_large:
+            return "token is larger than the configured limit";
+        case errc::token_malformed:
+            return "token is not three non-empty base64url parts separated by dots";
+        case errc::base64_invalid:
+            return "token part is not canonical base64url";
+        case errc::header_invalid:
+            return "header is not a JSON object with well-typed members";
+        case errc::payload_invalid:
+            return "payload is not a JSON object";
+        case errc::json_invalid:
+            return "text is not valid JSON";
+        case errc::json_invalid_utf8:
+            return "text is not valid UTF-8";
+        case errc::json_duplicate_member:
+            return "JSON object has a duplicate member name";
+        case errc::json_too_deep:
+            return "JSON is nested deeper than the configured limit";
+        case errc::json_number_out_of_range:
+            return "JSON number is not finite";
+        case errc::signature_length_invalid:
+            return "signature has the wrong length for the algorithm";
+        case errc::algorithm_none:
+            return "unsecured tokens (alg none) are never accepted";
+        case errc::algorithm_unknown:
+            return "header names an unknown algorithm";
+        case errc::algorithm_not_allowed:
+            return "algorithm is not allowed for any configured key";
+        case errc::key_not_found:
+            return "no configured key matches the header's kid";
+        case errc::header_crit_unsupported:
+            return "header lists a critical extension that is not supported";
+        case errc::header_unencoded_payload:
+            return "unencoded payloads (b64 false) are not accepted";
+        case errc::header_embedded_key:
+            return "keys embedded or referenced in the header are never used";
+        case errc::signature_invalid:
+            return "signature does not verify";
+        case errc::type_mismatch:
+            return "token type (typ) is not the expected one";
+        case errc::token_expired:
+            return "token has expired";
+        case errc::token_not_yet_valid:
+            return "token is not valid yet (nbf)";
+        case errc::token_issued_in_future:
+            return "token was issued in the future (iat)";
+        case errc::token_too_old:
+            return "token was issued longer ago than the maximum age";
+        case errc::claim_missing:
+            return "a required claim is missing";
+        case errc::claim_invalid:
+            return "a registered claim has the wrong type or range";
+        case errc::issuer_mismatch:
+            return "issuer (iss) is not the expected one";
+        case errc::audience_mismatch:
+            return "audience (aud) does not include an accepted audience";
+        case errc::subject_mismatch:
+            return "subject (sub) is not the expected one";
+        case errc::token_revoked:
+            return "token has been revoked";
+        case errc::key_invalid:
+            return "key material is invalid or unsupported";
+        case errc::key_too_weak:
+            return "key is too weak for the algorithm";
+        case errc::key_algorithm_mismatch:
+            return "key does not fit the algorithm";
+        case errc::key_use_forbidden:
+            return "key parameters (alg, use, key_ops) forbid this use";
+        case errc::key_not_private:
+            return "signing needs a private key";
+        case errc::refresh_token_malformed:
+            return "refresh token is malformed";
+        case errc::refresh_token_not_found:
+            return "refresh token is unknown";
+        case errc::refresh_token_expired:
+            return "refresh token has expired";
+        case errc::refresh_token_revoked:
+            return "refresh token has been revoked";
+        case errc::refresh_token_reused:
+            return "refresh token was reused; its session has been revoked";
+        case errc::store_unavailable:
+            return "token store is unavailable";
+        case errc::store_corrupt:
+            return "token store holds a record that cannot be read";
+        case errc::crypto_failure:
+            return "cryptographic operation failed";
     }
     return "unknown jot error";
 }
@@ -260,7 +310,7 @@ public:
 template <class T>
 class [[nodiscard]] result {
 public:
-    result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    result(T value) : v_(std::in_place_index<0>, std::move(value)) {}   // NOLINT(google-explicit-constructor)
     result(errc e) : v_(std::in_place_index<1>, make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
     result(std::error_code ec) : v_(std::in_place_index<1>, ec) {}      // NOLINT(google-explicit-constructor)
 
@@ -304,8 +354,8 @@ template <>
 class [[nodiscard]] result<void> {
 public:
     result() = default;
-    result(errc e) : ec_(make_error_code(e)) {}    // NOLINT(google-explicit-constructor)
-    result(std::error_code ec) : ec_(ec) {}         // NOLINT(google-explicit-constructor)
+    result(errc e) : ec_(make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
+    result(std::error_code ec) : ec_(ec) {}      // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool has_value() const noexcept { return !ec_; }
     explicit operator bool() const noexcept { return has_value(); }

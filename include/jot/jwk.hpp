@@ -25,9 +25,9 @@ namespace jot::inline v0 {
 struct jwk {
     key k;
     std::string kid{};
-    std::optional<algorithm> alg{};     // the JWK's "alg", if any
-    std::string use{};                  // "sig", or empty
-    std::vector<std::string> key_ops{}; // empty when absent
+    std::optional<algorithm> alg{};      // the JWK's "alg", if any
+    std::string use{};                   // "sig", or empty
+    std::vector<std::string> key_ops{};  // empty when absent
 
     /// Whether the JWK's own parameters allow `a` for `u` (RFC 7517 §4.2-4.4), and the key fits `a`.
     [[nodiscard]] result<void> permits(algorithm a, key_use u) const {
@@ -51,21 +51,26 @@ struct jwks_limits {
 
 namespace detail {
 
-[[nodiscard]] inline result<std::string> jwk_bytes(const nlohmann::json& j, const char* member, bool required) {
+[[nodiscard]] inline result<std::string> jwk_bytes(const nlohmann::json& j, const char* member,
+                                                   bool required) {
     const auto it = j.find(member);
-    if (it == j.end()) return required ? result<std::string>(errc::key_invalid) : result<std::string>(std::string{});
+    if (it == j.end())
+        return required ? result<std::string>(errc::key_invalid) : result<std::string>(std::string{});
     if (!it->is_string()) return errc::key_invalid;
     auto bytes = base64url_decode(it->get_ref<const std::string&>());
     if (!bytes || (required && bytes->empty())) return errc::key_invalid;
     return bytes;
 }
 
-[[nodiscard]] inline std::string b64(const std::string& bytes) { return base64url_encode(bytes); }
+[[nodiscard]] inline std::string b64(const std::string& bytes) {
+    return base64url_encode(bytes);
+}
 
 }  // namespace detail
 
 /// Reads one JWK: kty RSA, EC (P-256/384/521), OKP (Ed25519) or oct, public or private.
-/// Fails with key_invalid (malformed or inconsistent), key_too_weak, or algorithm_unknown for an unknown "alg".
+/// Fails with key_invalid (malformed or inconsistent), key_too_weak, or algorithm_unknown for an unknown
+/// "alg".
 [[nodiscard]] inline result<jwk> parse_jwk(const nlohmann::json& j) {
     if (!j.is_object()) return errc::key_invalid;
     const auto kty_it = j.find("kty");
@@ -79,7 +84,8 @@ namespace detail {
         return true;
     };
     std::string kid, alg_name, use, crv;
-    if (!opt_string("kid", kid) || !opt_string("alg", alg_name) || !opt_string("use", use) || !opt_string("crv", crv))
+    if (!opt_string("kid", kid) || !opt_string("alg", alg_name) || !opt_string("use", use) ||
+        !opt_string("crv", crv))
         return errc::key_invalid;
     std::vector<std::string> ops;
     if (const auto it = j.find("key_ops"); it != j.end()) {
@@ -112,10 +118,13 @@ namespace detail {
         if (n->size() < 256) return errc::key_too_weak;
         k = key::adopt(crypto::rsa_from_params(*n, *e, *d, *p, *q, *dp, *dq, *qi));
     } else if (kty == "EC") {
-        const curve c = crv == "P-256" ? curve::p256 : crv == "P-384" ? curve::p384 : crv == "P-521" ? curve::p521
-                                                                                                      : curve::none;
+        const curve c = crv == "P-256"   ? curve::p256
+                        : crv == "P-384" ? curve::p384
+                        : crv == "P-521" ? curve::p521
+                                         : curve::none;
         if (c == curve::none) return errc::key_invalid;
-        auto x = detail::jwk_bytes(j, "x", true), y = detail::jwk_bytes(j, "y", true), d = detail::jwk_bytes(j, "d", false);
+        auto x = detail::jwk_bytes(j, "x", true), y = detail::jwk_bytes(j, "y", true),
+             d = detail::jwk_bytes(j, "d", false);
         if (!x || !y || !d) return errc::key_invalid;
         if (has_d && d->empty()) return errc::key_invalid;
         k = key::adopt(crypto::ec_from_params(c, *x, *y, *d));
@@ -188,13 +197,14 @@ namespace detail {
 /// RFC 7638 thumbprint: base64url SHA-256 of the required public members, sorted, without whitespace.
 [[nodiscard]] inline std::string thumbprint(const key& k) {
     nlohmann::json required = key_parameters(k, k.is_symmetric());  // oct's required member is its secret
-    const auto digest = crypto::sha256(required.dump());  // nlohmann objects are sorted and compact
+    const auto digest = crypto::sha256(required.dump());            // nlohmann objects are sorted and compact
     return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 /// A JWK for `k` with kid, alg and use "sig". Public members only unless `include_private`.
 [[nodiscard]] inline nlohmann::json to_jwk(const key& k, std::string_view kid = {},
-                                           std::optional<algorithm> alg = std::nullopt, bool include_private = false) {
+                                           std::optional<algorithm> alg = std::nullopt,
+                                           bool include_private = false) {
     nlohmann::json j = key_parameters(k, include_private);
     if (!kid.empty()) j["kid"] = std::string(kid);
     if (alg) j["alg"] = std::string(name(*alg));
@@ -213,7 +223,8 @@ namespace detail {
 /// A key set from a JWKS. Each key is bound to its own "alg" if that is allowed, otherwise to every allowed
 /// algorithm its type and curve fit. Keys of unknown types, or that the JWK's use/key_ops forbid, are
 /// skipped (RFC 7517 §5). Fails with key_invalid if the document is malformed or no key remains.
-[[nodiscard]] inline result<key_set> key_set_from_jwks(const nlohmann::json& jwks, std::span<const algorithm> allowed,
+[[nodiscard]] inline result<key_set> key_set_from_jwks(const nlohmann::json& jwks,
+                                                       std::span<const algorithm> allowed,
                                                        const jwks_limits& limits = {}) {
     if (!jwks.is_object()) return errc::key_invalid;
     const auto keys = jwks.find("keys");
@@ -231,7 +242,8 @@ namespace detail {
 }
 
 /// A key set from JWKS text, within the size limit and parsed as strict JSON.
-[[nodiscard]] inline result<key_set> key_set_from_jwks(std::string_view text, std::span<const algorithm> allowed,
+[[nodiscard]] inline result<key_set> key_set_from_jwks(std::string_view text,
+                                                       std::span<const algorithm> allowed,
                                                        const jwks_limits& limits = {}) {
     if (text.size() > limits.max_bytes) return errc::key_invalid;
     nlohmann::json j;

@@ -24,8 +24,8 @@ struct parse_limits {
 
 /// Header members a signer sets; "alg" comes from the algorithm and is never taken from here.
 struct header_fields {
-    std::string type = "JWT";  // "typ"; empty leaves it out
-    std::string kid{};         // empty leaves it out
+    std::string type = "JWT";    // "typ"; empty leaves it out
+    std::string kid{};           // empty leaves it out
     std::string content_type{};  // "cty"; empty leaves it out
 };
 
@@ -48,7 +48,8 @@ struct jws_parts {
         return errc::token_malformed;
     jws_parts p{token.substr(0, first), token.substr(first + 1, second - first - 1), token.substr(second + 1),
                 token.substr(0, second)};
-    if (p.header.empty() || p.signature.empty()) return errc::token_malformed;
+    // An empty signature is left to the header checks, so that "alg":"none" is named as such.
+    if (p.header.empty()) return errc::token_malformed;
     return p;
 }
 
@@ -107,11 +108,12 @@ struct checked_header {
 }
 
 /// Decodes and checks the header part; `scratch` is reused for the decoded bytes.
-[[nodiscard]] inline result<void> decode_header(std::string_view b64, const parse_limits& limits, std::string& scratch,
-                                               checked_header& out) {
+[[nodiscard]] inline result<void> decode_header(std::string_view b64, const parse_limits& limits,
+                                                std::string& scratch, checked_header& out) {
     if (!base64url_decode_into(scratch, b64)) return errc::base64_invalid;
     if (auto r = parse_strict_json(scratch, out.json, limits.max_json_depth); !r) {
-        return r.error() == make_error_code(errc::json_invalid) ? make_error_code(errc::header_invalid) : r.error();
+        return r.error() == make_error_code(errc::json_invalid) ? make_error_code(errc::header_invalid)
+                                                                : r.error();
     }
     return check_header(out);
 }
@@ -123,7 +125,8 @@ struct checked_header {
 }
 
 /// Signs `input` with `k` under `alg` into `sig` (raw bytes). The one non-template signing core.
-[[nodiscard]] inline result<void> sign_bytes(const key& k, algorithm alg, std::string_view input, std::string& sig) {
+[[nodiscard]] inline result<void> sign_bytes(const key& k, algorithm alg, std::string_view input,
+                                             std::string& sig) {
     if (auto fit = k.fits(alg, key_use::sign); !fit) return fit;
     const auto& t = traits(alg);
     if (t.family == key_family::hmac) {
@@ -138,7 +141,7 @@ struct checked_header {
 
 /// Checks raw signature bytes over `input`. The one non-template verification core.
 [[nodiscard]] inline result<void> verify_bytes(const key& k, algorithm alg, std::string_view input,
-                                              std::string_view sig) {
+                                               std::string_view sig) {
     if (sig.size() != signature_size(alg, k)) return errc::signature_length_invalid;
     const auto& t = traits(alg);
     if (t.family == key_family::hmac) {
@@ -150,9 +153,12 @@ struct checked_header {
         return same ? result<void>{} : errc::signature_invalid;
     }
     switch (crypto::verify(k.impl().pkey.get(), t, input, sig)) {
-        case crypto::check::valid: return {};
-        case crypto::check::invalid: return errc::signature_invalid;
-        case crypto::check::failure: break;
+        case crypto::check::valid:
+            return {};
+        case crypto::check::invalid:
+            return errc::signature_invalid;
+        case crypto::check::failure:
+            break;
     }
     return errc::crypto_failure;
 }
@@ -178,7 +184,7 @@ struct checked_header {
 
 /// header.payload.signature for any algorithm; the templates below only fix the types.
 [[nodiscard]] inline result<std::string> sign_compact(const key& k, algorithm alg, std::string_view payload,
-                                                     const header_fields& fields) {
+                                                      const header_fields& fields) {
     std::string token;
     base64url_encode_append(token, header_json(alg, fields));
     token += '.';
@@ -201,7 +207,8 @@ public:
 
     class passkey {
         passkey() = default;
-        friend result<verified_jws> verify_jws_with(const key&, algorithm, std::string_view, const parse_limits&);
+        friend result<verified_jws> verify_jws_with(const key&, algorithm, std::string_view,
+                                                    const parse_limits&);
     };
     verified_jws(passkey, nlohmann::json header, std::string payload, algorithm alg)
         : header_(std::move(header)), payload_(std::move(payload)), alg_(alg) {}
@@ -215,7 +222,7 @@ private:
 /// Verifies a compact JWS with one key bound to one algorithm; the payload is not interpreted.
 /// Every header rule applies. Thread-safe.
 [[nodiscard]] inline result<verified_jws> verify_jws_with(const key& k, algorithm alg, std::string_view token,
-                                                         const parse_limits& limits) {
+                                                          const parse_limits& limits) {
     auto parts = detail::split_compact(token, limits.max_token_bytes);
     if (!parts) return parts.error();
     std::string scratch;
@@ -236,6 +243,12 @@ template <class Alg>
 [[nodiscard]] result<verified_jws> verify_jws(const key_for<Alg>& k, std::string_view token,
                                               const parse_limits& limits = {}) {
     return verify_jws_with(k.untyped(), Alg::id, token, limits);
+}
+
+/// Signs payload bytes as a compact JWS with a key and algorithm chosen at run time.
+[[nodiscard]] inline result<std::string> sign_jws_with(const key& k, algorithm alg, std::string_view payload,
+                                                       const header_fields& fields = {}) {
+    return detail::sign_compact(k, alg, payload, fields);
 }
 
 /// Signs arbitrary payload bytes as a compact JWS with algorithm Alg.

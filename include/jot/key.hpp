@@ -57,11 +57,14 @@ public:
 
     /// A key from PEM: PKCS#8, PKCS#1 or SEC1 private keys, SubjectPublicKeyInfo or PKCS#1 public keys,
     /// or an X.509 certificate's public key. Fails with key_invalid or key_too_weak (RSA below 2048 bits).
-    [[nodiscard]] static result<key> from_pem(std::string_view pem) { return adopt(crypto::pkey_from_pem(pem)); }
+    [[nodiscard]] static result<key> from_pem(std::string_view pem) {
+        return adopt(crypto::pkey_from_pem(pem));
+    }
 
     /// A key from DER bytes, of the same structures as from_pem.
     [[nodiscard]] static result<key> from_der(std::span<const std::byte> der) {
-        return adopt(crypto::pkey_from_der(std::string_view(reinterpret_cast<const char*>(der.data()), der.size())));
+        return adopt(
+            crypto::pkey_from_der(std::string_view(reinterpret_cast<const char*>(der.data()), der.size())));
     }
 
     /// A new private key suited to `alg` (RSA keys of `rsa_bits`, HMAC secrets of twice the hash size).
@@ -104,7 +107,8 @@ public:
     [[nodiscard]] result<void> fits(algorithm alg, key_use use) const noexcept {
         const auto& t = traits(alg);
         if (t.family != family()) return errc::key_algorithm_mismatch;
-        if (t.required_curve != curve::none && t.required_curve != named_curve()) return errc::key_algorithm_mismatch;
+        if (t.required_curve != curve::none && t.required_curve != named_curve())
+            return errc::key_algorithm_mismatch;
         if (t.family == key_family::hmac && impl_->secret.size() < t.min_key_bytes) return errc::key_too_weak;
         if (use == key_use::sign && !is_private()) return errc::key_not_private;
         return {};
@@ -147,19 +151,15 @@ public:
         return from(*std::move(k));
     }
     /// An HMAC key from its secret bytes (at least 32).
-    [[nodiscard]] static result<typed_key> from_secret(std::string_view secret)
-        requires(F == key_family::hmac)
-    {
+    [[nodiscard]] static result<typed_key> from_secret(std::string_view secret) requires(F ==
+                                                                                         key_family::hmac) {
         return from(key::hmac(secret));
     }
-    [[nodiscard]] static result<typed_key> from_pem(std::string_view pem)
-        requires(F != key_family::hmac)
-    {
+    [[nodiscard]] static result<typed_key> from_pem(std::string_view pem) requires(F != key_family::hmac) {
         return from(key::from_pem(pem));
     }
-    [[nodiscard]] static result<typed_key> from_der(std::span<const std::byte> der)
-        requires(F != key_family::hmac)
-    {
+    [[nodiscard]] static result<typed_key> from_der(std::span<const std::byte> der) requires(
+        F != key_family::hmac) {
         return from(key::from_der(der));
     }
 

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <chrono>       // std::chrono::seconds
-#include <type_traits>  // std::is_same_v
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <type_traits>  // std::is_same_v
 #include <vector>       // std::vector
 
 #include <nlohmann/json.hpp>
@@ -21,13 +21,14 @@ namespace jot::inline v0 {
 
 /// What a verifier accepts beyond a good signature. Defaults are the strict choice.
 struct verifier_options {
-    std::string issuer{};                      // iss must equal this (required unless allow_any_issuer)
-    std::vector<std::string> audience{};       // aud must contain one of these (required unless allow_any_audience)
-    std::string subject{};                     // if set, sub must equal this
-    std::string type = "JWT";                  // typ: "JWT" also accepts no typ; any other value must be present
+    std::string issuer{};  // iss must equal this (required unless allow_any_issuer)
+    std::vector<std::string>
+        audience{};            // aud must contain one of these (required unless allow_any_audience)
+    std::string subject{};     // if set, sub must equal this
+    std::string type = "JWT";  // typ: "JWT" also accepts no typ; any other value must be present
     std::vector<std::string> required_claims{};  // must be present, whatever their value
-    std::chrono::seconds leeway{0};            // clock skew allowed on exp, nbf and iat (at most 5 minutes)
-    std::chrono::seconds max_age{0};           // if non-zero, iat is required and may be at most this old
+    std::chrono::seconds leeway{0};              // clock skew allowed on exp, nbf and iat (at most 5 minutes)
+    std::chrono::seconds max_age{0};             // if non-zero, iat is required and may be at most this old
     parse_limits limits{};
     bool allow_any_issuer = false;
     bool allow_any_audience = false;
@@ -85,12 +86,15 @@ namespace detail {
 [[nodiscard]] inline bool same_media_type(std::string_view a, std::string_view b) noexcept {
     const auto strip = [](std::string_view s) {
         constexpr std::string_view prefix = "application/";
-        return s.size() > prefix.size() && iequals(s.substr(0, prefix.size()), prefix) ? s.substr(prefix.size()) : s;
+        return s.size() > prefix.size() && iequals(s.substr(0, prefix.size()), prefix)
+                   ? s.substr(prefix.size())
+                   : s;
     };
     return iequals(strip(a), strip(b));
 }
 
-[[nodiscard]] inline result<void> check_claims(const nlohmann::json& c, const verifier_options& o, time_point now) {
+[[nodiscard]] inline result<void> check_claims(const nlohmann::json& c, const verifier_options& o,
+                                               time_point now) {
     const double t = seconds_since_epoch(now);
     const auto skew = static_cast<double>(o.leeway.count());
     const auto end = c.end();
@@ -155,9 +159,11 @@ public:
     verifier(key_set keys, verifier_options options) : keys_(std::move(keys)), options_(std::move(options)) {
         if (keys_.empty()) throw setup_error("jot: a verifier needs at least one key");
         if (!options_.allow_any_issuer && options_.issuer.empty())
-            throw setup_error("jot: verifier_options.issuer is empty (set allow_any_issuer to skip the check)");
+            throw setup_error(
+                "jot: verifier_options.issuer is empty (set allow_any_issuer to skip the check)");
         if (!options_.allow_any_audience && options_.audience.empty())
-            throw setup_error("jot: verifier_options.audience is empty (set allow_any_audience to skip the check)");
+            throw setup_error(
+                "jot: verifier_options.audience is empty (set allow_any_audience to skip the check)");
         for (const auto& a : options_.audience)
             if (a.empty()) throw setup_error("jot: verifier_options.audience holds an empty string");
         if (options_.leeway < std::chrono::seconds{0} || options_.leeway > std::chrono::minutes{5})
@@ -185,7 +191,8 @@ public:
         if (auto r = detail::decode_header(parts->header, limits, scratch, h); !r) return r.error();
         if (!options_.allow_any_type) {
             const bool plain_jwt = detail::same_media_type(options_.type, "JWT");
-            if (h.type ? !detail::same_media_type(*h.type, options_.type) : !plain_jwt) return errc::type_mismatch;
+            if (h.type ? !detail::same_media_type(*h.type, options_.type) : !plain_jwt)
+                return errc::type_mismatch;
         }
         if (!base64url_decode_into(scratch, parts->signature)) return errc::base64_invalid;
         if (auto r = check_signature(h, parts->signing_input, scratch); !r) return r.error();
@@ -205,7 +212,8 @@ public:
     [[nodiscard]] const key_set& keys() const noexcept { return keys_; }
 
 private:
-    result<void> check_signature(const detail::checked_header& h, std::string_view input, std::string_view sig) const {
+    result<void> check_signature(const detail::checked_header& h, std::string_view input,
+                                 std::string_view sig) const {
         bool kid_matched = false;
         bool tried = false;
         result<void> last = errc::signature_invalid;

@@ -54,10 +54,14 @@ private:
     static EVP_MD* const sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
     static EVP_MD* const sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
     switch (h) {
-        case hash::sha256: return sha256;
-        case hash::sha384: return sha384;
-        case hash::sha512: return sha512;
-        case hash::none: break;
+        case hash::sha256:
+            return sha256;
+        case hash::sha384:
+            return sha384;
+        case hash::sha512:
+            return sha512;
+        case hash::none:
+            break;
     }
     return nullptr;
 }
@@ -69,19 +73,25 @@ private:
 }
 
 /// Clears OpenSSL's thread-local error queue, so a failure never leaks into an unrelated later call.
-inline void clear_errors() noexcept { ERR_clear_error(); }
+inline void clear_errors() noexcept {
+    ERR_clear_error();
+}
 
 /// Fills `out` with cryptographically secure random bytes; false if the generator failed.
 [[nodiscard]] inline bool random_bytes(std::span<std::byte> out) noexcept {
-    return out.empty() || RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size())) == 1;
+    return out.empty() ||
+           RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size())) == 1;
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
-[[nodiscard]] inline bool constant_time_equal(std::span<const std::byte> a, std::span<const std::byte> b) noexcept {
+[[nodiscard]] inline bool constant_time_equal(std::span<const std::byte> a,
+                                              std::span<const std::byte> b) noexcept {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 /// Overwrites memory that held a secret, in a way the optimiser keeps.
-inline void cleanse(void* p, std::size_t n) noexcept { OPENSSL_cleanse(p, n); }
+inline void cleanse(void* p, std::size_t n) noexcept {
+    OPENSSL_cleanse(p, n);
+}
 
 }  // namespace jot::inline v0::crypto

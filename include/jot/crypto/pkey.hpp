@@ -32,7 +32,8 @@ namespace detail {
 using bio_ptr = std::unique_ptr<BIO, openssl_deleter<BIO, BIO_free_all>>;
 using bn_ptr = std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_clear_free>>;
 using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509, X509_free>>;
-using decoder_ctx_ptr = std::unique_ptr<OSSL_DECODER_CTX, openssl_deleter<OSSL_DECODER_CTX, OSSL_DECODER_CTX_free>>;
+using decoder_ctx_ptr =
+    std::unique_ptr<OSSL_DECODER_CTX, openssl_deleter<OSSL_DECODER_CTX, OSSL_DECODER_CTX_free>>;
 using param_bld_ptr = std::unique_ptr<OSSL_PARAM_BLD, openssl_deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
 using params_ptr = std::unique_ptr<OSSL_PARAM, openssl_deleter<OSSL_PARAM, OSSL_PARAM_free>>;
 
@@ -52,7 +53,8 @@ inline bool has_bn_param(EVP_PKEY* k, const char* name) {
 
 inline pkey_ptr decode(std::string_view data, const char* input_type, int selection) {
     EVP_PKEY* raw = nullptr;
-    decoder_ctx_ptr ctx(OSSL_DECODER_CTX_new_for_pkey(&raw, input_type, nullptr, nullptr, selection, nullptr, nullptr));
+    decoder_ctx_ptr ctx(
+        OSSL_DECODER_CTX_new_for_pkey(&raw, input_type, nullptr, nullptr, selection, nullptr, nullptr));
     if (!ctx) return nullptr;
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
     std::size_t len = data.size();
@@ -64,7 +66,8 @@ inline pkey_ptr decode(std::string_view data, const char* input_type, int select
 }
 
 inline void push_bn(OSSL_PARAM_BLD* bld, const char* name, std::string_view be, std::vector<bn_ptr>& keep) {
-    keep.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char*>(be.data()), static_cast<int>(be.size()), nullptr));
+    keep.emplace_back(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(be.data()), static_cast<int>(be.size()), nullptr));
     if (keep.back()) OSSL_PARAM_BLD_push_BN(bld, name, keep.back().get());
 }
 
@@ -107,7 +110,8 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
             info.has_private = EVP_PKEY_get_raw_private_key(k, nullptr, &len) == 1 && len == 32;
             break;
         }
-        default: return std::nullopt;
+        default:
+            return std::nullopt;
     }
     clear_errors();
     return info;
@@ -171,7 +175,8 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
 
 /// An EC key on `c` from its affine coordinates (each exactly the coordinate size) and optional private
 /// scalar. Null unless the point is on the curve.
-[[nodiscard]] inline pkey_ptr ec_from_params(curve c, std::string_view x, std::string_view y, std::string_view d = {}) {
+[[nodiscard]] inline pkey_ptr ec_from_params(curve c, std::string_view x, std::string_view y,
+                                             std::string_view d = {}) {
     const std::size_t width = coordinate_size(c);
     if (c == curve::ed25519 || width == 0 || x.size() != width || y.size() != width) return nullptr;
     if (!d.empty() && d.size() != width) return nullptr;
@@ -227,7 +232,8 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
     detail::bn_ptr bn(raw);
     const std::size_t n = width ? width : static_cast<std::size_t>(BN_num_bytes(bn.get()));
     std::string out(n, '\0');
-    if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) < 0) return {};
+    if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) < 0)
+        return {};
     return out;
 }
 
@@ -246,14 +252,19 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
 [[nodiscard]] inline pkey_ptr generate(key_family family, curve c, std::size_t bits) {
     pkey_ptr k;
     switch (family) {
-        case key_family::rsa: k.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits)); break;
+        case key_family::rsa:
+            k.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits));
+            break;
         case key_family::ec: {
             const std::string group(name(c));
             k.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group.c_str()));
             break;
         }
-        case key_family::okp: k.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")); break;
-        case key_family::hmac: break;
+        case key_family::okp:
+            k.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+            break;
+        case key_family::hmac:
+            break;
     }
     clear_errors();
     return k;
@@ -263,8 +274,9 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
 [[nodiscard]] inline std::string to_pem(EVP_PKEY* k, bool private_part) {
     detail::bio_ptr bio(BIO_new(BIO_s_mem()));
     if (!bio) return {};
-    const int ok = private_part ? PEM_write_bio_PrivateKey(bio.get(), k, nullptr, nullptr, 0, nullptr, nullptr)
-                                : PEM_write_bio_PUBKEY(bio.get(), k);
+    const int ok = private_part
+                       ? PEM_write_bio_PrivateKey(bio.get(), k, nullptr, nullptr, 0, nullptr, nullptr)
+                       : PEM_write_bio_PUBKEY(bio.get(), k);
     if (ok != 1) {
         clear_errors();
         return {};

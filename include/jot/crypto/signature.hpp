@@ -27,8 +27,8 @@ public:
             OSSL_PARAM params[] = {
                 OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(md), 0),
                 OSSL_PARAM_construct_end()};
-            if (ctx && EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-                                    params) == 1)
+            if (ctx && EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()),
+                                    secret.size(), params) == 1)
                 keyed_[index(h)] = std::move(ctx);
         }
         clear_errors();
@@ -41,9 +41,10 @@ public:
     [[nodiscard]] bool mac(hash h, std::string_view msg, unsigned char* out) const noexcept {
         mac_ctx_ptr ctx(EVP_MAC_CTX_dup(keyed_[index(h)].get()));
         std::size_t len = 0;
-        const bool ok = ctx && EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(msg.data()),
-                                              msg.size()) == 1 &&
-                        EVP_MAC_final(ctx.get(), out, &len, size(h)) == 1 && len == size(h);
+        const bool ok =
+            ctx &&
+            EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1 &&
+            EVP_MAC_final(ctx.get(), out, &len, size(h)) == 1 && len == size(h);
         if (!ok) clear_errors();
         return ok;
     }
@@ -72,7 +73,8 @@ inline bool init_digest_op(EVP_MD_CTX* ctx, EVP_PKEY* key, const algorithm_trait
 }  // namespace detail
 
 /// Signs `input` with an asymmetric key; writes the JWS signature (R || S for ECDSA) to `sig`.
-[[nodiscard]] inline bool sign(EVP_PKEY* key, const algorithm_traits& alg, std::string_view input, std::string& sig) {
+[[nodiscard]] inline bool sign(EVP_PKEY* key, const algorithm_traits& alg, std::string_view input,
+                               std::string& sig) {
     md_ctx_ptr ctx(EVP_MD_CTX_new());
     std::size_t len = 0;
     const auto* in = reinterpret_cast<const unsigned char*>(input.data());
@@ -80,7 +82,8 @@ inline bool init_digest_op(EVP_MD_CTX* ctx, EVP_PKEY* key, const algorithm_trait
               EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()) == 1;
     if (ok) {
         sig.resize(len);
-        ok = EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) == 1;
+        ok = EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                            input.size()) == 1;
         sig.resize(len);
     }
     if (ok && alg.family == key_family::ec) {
@@ -99,7 +102,9 @@ inline bool init_digest_op(EVP_MD_CTX* ctx, EVP_PKEY* key, const algorithm_trait
     if (alg.family == key_family::ec) {
         const std::size_t half = sig.size() / 2;
         // CVE-2022-21449: r = 0 or s = 0 must never verify, whatever the library does.
-        const auto all_zero = [](std::string_view v) { return v.find_first_not_of('\0') == std::string_view::npos; };
+        const auto all_zero = [](std::string_view v) {
+            return v.find_first_not_of('\0') == std::string_view::npos;
+        };
         if (all_zero(sig.substr(0, half)) || all_zero(sig.substr(half))) return check::invalid;
         der = ecdsa_raw_to_der(sig);
         sig = der;

@@ -139,12 +139,14 @@ private:
 };
 
 /// Parses `text` as strict JSON into `out`. Never throws for bad input.
-[[nodiscard]] inline result<void> parse_strict_json(std::string_view text, nlohmann::json& out, std::size_t max_depth) {
+[[nodiscard]] inline result<void> parse_strict_json(std::string_view text, nlohmann::json& out,
+                                                    std::size_t max_depth) {
     if (!valid_utf8(text)) return errc::json_invalid_utf8;
     strict_json_builder builder(out, max_depth);
     bool ok = false;
     try {
-        ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder, nlohmann::json::input_format_t::json, true);
+        ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder,
+                                       nlohmann::json::input_format_t::json, true);
     } catch (const std::bad_alloc&) {
         throw;
     } catch (...) {

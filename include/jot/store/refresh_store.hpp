@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+// The refresh_store concept: the records of refresh-token families and the atomic steps a backend performs.
+#pragma once
+
+#include <chrono>       // std::chrono::seconds
+#include <concepts>     // std::same_as
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint64_t
+#include <optional>     // std::optional
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <vector>       // std::vector
+
+#include "../clock.hpp"
+#include "../error.hpp"
+#include "../refresh_token.hpp"
+
+namespace jot::inline v0 {
+
+/// A refresh token's state. A family has at most one active token at any time.
+enum class token_state { active, rotated, revoked };
+
+/// A session: the chain of refresh tokens that one login started.
+struct family_record {
+    std::string id{};
+    std::string subject{};
+    std::string client{};              // OAuth client_id
+    std::string claims{};              // custom access-token claims of the session: JSON object text, or empty
+    time_point created{};
+    time_point absolute_expiry{};      // fixed at login, never extended by rotation
+    std::uint64_t generation = 0;      // generation of the newest token; the first token is generation 1
+    bool revoked = false;
+    friend bool operator==(const family_record&, const family_record&) = default;
+};
+
+/// One refresh token of a family. The store never sees the token's secret, only its SHA-256.
+struct token_record {
+    std::string id{};
+    std::string family{};
+    std::uint64_t generation = 0;
+    secret_hash hash{};
+    token_state state = token_state::active;
+    time_point created{};
+    time_point idle_expiry{};          // sliding: each successor gets a new one, capped by the family's
+    std::string successor{};           // rotated: the id of the token that replaced it
+    std::string sealed_successor{};    // rotated: the successor sealed under this token's secret (grace window)
+    time_point grace_until{};          // rotated: the end of the grace window
+    friend bool operator==(const token_record&, const token_record&) = default;
+};
+
+/// An access token's jti on the denylist, until the token expires.
+struct denied_jti {
+    std::string jti{};
+    time_point until{};
+    friend bool operator==(const denied_jti&, const denied_jti&) = default;
+};
+
+/// "Log out everywhere": access tokens of `subject` issued before `not_before` are revoked. The record is
+/// needed only while such a token can still be valid, so it may be dropped at `until`.
+struct subject_revocation {
+    std::string subject{};
+    time_point not_before{};
+    time_point until{};
+    friend bool operator==(const subject_revocation&, const subject_revocation&) = default;
+};
+
+/// Every record a store holds, for tests and audits. Holds no refresh-token secret.
+struct store_dump {
+    std::vector<family_record> families{};
+    std::vector<token_record> tokens{};
+    std::vector<denied_jti> denied{};
+    std::vector<subject_revocation> revocations{};
+};
+
+/// The input of the rotation step.
+struct rotate_request {
+    std::string token_id{};            // id of the presented token
+    secret_hash presented{};           // SHA-256 of the presented secret
+    token_record successor{};          // id, hash, created, idle_expiry; the store sets family and generation
+    std::string sealed_successor{};    // kept on the presented token until now + grace; empty when grace is 0
+    time_point now{};
+    std::chrono::seconds grace{0};
+};
+
+/// What the rotation step did. Every outcome is a value; only infrastructure failure is an error.
+enum class rotate_status {
+    rotated,       // the presented token was active: it is now rotated and `successor` is active
+    grace_replay,  // the presented token is the successor's immediate predecessor, within the grace window
+    reused,        // a rotated token outside the grace window: the whole family is now revoked
+    expired,       // the token's idle expiry or the family's absolute expiry has passed
+    revoked,       // the token or its family is revoked
+    not_found,     // no token has this id, or its secret hash differs
+};
+
+/// The result of the rotation step.
+struct rotate_outcome {
+    rotate_status status = rotate_status::not_found;
+    family_record family{};            // the family after the step (empty for not_found)
+    token_record successor{};          // rotated: the new token; grace_replay: the existing successor
+    std::string sealed_successor{};    // grace_replay: the sealed successor kept on the presented token
+};
+
+/// The name of a status as written in the enum, e.g. "grace_replay".
+[[nodiscard]] constexpr const char* name(rotate_status s) noexcept {
+    switch (s) {
+        case rotate_status::rotated: return "rotated";
+        case rotate_status::grace_replay: return "grace_replay";
+        case rotate_status::reused: return "reused";
+        case rotate_status::expired: return "expired";
+        case rotate_status::revoked: return "revoked";
+        case rotate_status::not_found: return "not_found";
+    }
+    return "unknown";
+}
+
+/// The name of a state as written in the enum, e.g. "rotated".
+[[nodiscard]] constexpr const char* name(token_state s) noexcept {
+    switch (s) {
+        case token_state::active: return "active";
+        case token_state::rotated: return "rotated";
+        case token_state::revoked: return "revoked";
+    }
+    return "unknown";
+}
+
+/// A backend that keeps refresh-token families. Every operation is one atomic step: concurrent calls,
+/// from threads or processes, behave as if they ran one after another. Outcomes are values; a result
+/// holds an error only when the backend failed (store_unavailable, store_corrupt). All members are
+/// thread-safe. A family is *live* when it is not revoked, its absolute expiry has not passed and its
+/// active token's idle expiry has not passed.
+///
+/// | expression | result | semantics | atomicity |
+/// |---|---|---|---|
+/// | `s.create_family(f, t, cap)` | `result<std::vector<std::string>>` | inserts family `f` and its first token `t` (active, generation 1); if `cap > 0`, revokes the oldest live families of `f.subject` (by `created`, ties by insertion) so that at most `cap` remain live including `f`; returns the evicted ids, oldest first | one step |
+/// | `s.rotate(r)` | `result<rotate_outcome>` | the refresh step below | one step (compare-and-swap) |
+/// | `s.find_token(id)` | `result<std::optional<token_record>>` | the token record, if present | read |
+/// | `s.find_family(id)` | `result<std::optional<family_record>>` | the family record, if present | read |
+/// | `s.revoke_token(id, h)` | `result<std::optional<family_record>>` | if token `id` exists and its hash equals `h` (constant time): marks it revoked, and its family too if it was the active token; returns the family after the step; else `nullopt`, no write | one step |
+/// | `s.revoke_family(id)` | `result<std::optional<family_record>>` | marks the family and all its tokens revoked, clears sealed successors; `nullopt` if unknown | one step |
+/// | `s.revoke_subject(sub, now, until)` | `result<std::vector<family_record>>` | revokes every live family of `sub` (as `revoke_family`), sets the subject's not-before to `now` (kept until `until`); returns the families it revoked | one step |
+/// | `s.families_of(sub, now)` | `result<std::vector<family_record>>` | the live families of `sub`, oldest first | read |
+/// | `s.deny_jti(jti, until)` | `result<void>` | puts an access token's jti on the denylist until `until` (keeps the later time if present) | one step |
+/// | `s.is_denied(jti, now)` | `result<bool>` | true if `jti` is denied and `now < until` | read |
+/// | `s.subject_not_before(sub, now)` | `result<std::optional<time_point>>` | the subject's not-before, if set and `now < until` | read |
+/// | `s.purge_expired(now)` | `result<std::size_t>` | removes tokens with `now >= idle_expiry`, families with `now >= absolute_expiry` or no token left (with their tokens), denylist and not-before entries with `now >= until`; clears sealed successors with `now >= grace_until`; returns the number of records removed | one step |
+/// | `s.dump()` | `result<store_dump>` | every record | read (a consistent snapshot) |
+///
+/// The refresh step `s.rotate(r)`, with `t` the token `r.token_id` and `f` its family, checks in this order:
+/// 1. no `t`, or `t.hash != r.presented` (constant time) -> `not_found`; no write. A wrong secret is not
+///    reuse and does not reveal that the id exists.
+/// 2. `f.revoked` or `t.state == revoked` -> `revoked`; no write.
+/// 3. `r.now >= f.absolute_expiry` or `r.now >= t.idle_expiry` -> `expired`; no write (a token past its
+///    idle expiry has no power left, rotated or not, so presenting it is not treated as reuse).
+/// 4. `t.state == active` -> `rotated`: `t` becomes rotated with `successor`, `sealed_successor` and
+///    `grace_until = r.now + r.grace`; `f.generation` increases by one; `r.successor` is inserted active with
+///    `family = f.id`, `generation = f.generation` and `idle_expiry = min(r.successor.idle_expiry,
+///    f.absolute_expiry)`. Only one of any number of concurrent rotations of `t` can take this branch.
+/// 5. `t.state == rotated`, `r.now < t.grace_until`, `t.sealed_successor` not empty and `t`'s successor
+///    still active -> `grace_replay` with that successor and `t.sealed_successor`; no write.
+/// 6. otherwise (`t.state == rotated`) -> `reused`: `f` and all its tokens become revoked, sealed successors
+///    are cleared. The outcome is returned once; later presentations of the family's tokens give `revoked`.
+template <class S>
+concept refresh_store = requires(S& s, const family_record& f, const token_record& t, const rotate_request& r,
+                                 std::string_view id, const secret_hash& h, time_point now, std::size_t cap) {
+    { s.create_family(f, t, cap) } -> std::same_as<result<std::vector<std::string>>>;
+    { s.rotate(r) } -> std::same_as<result<rotate_outcome>>;
+    { s.find_token(id) } -> std::same_as<result<std::optional<token_record>>>;
+    { s.find_family(id) } -> std::same_as<result<std::optional<family_record>>>;
+    { s.revoke_token(id, h) } -> std::same_as<result<std::optional<family_record>>>;
+    { s.revoke_family(id) } -> std::same_as<result<std::optional<family_record>>>;
+    { s.revoke_subject(id, now, now) } -> std::same_as<result<std::vector<family_record>>>;
+    { s.families_of(id, now) } -> std::same_as<result<std::vector<family_record>>>;
+    { s.deny_jti(id, now) } -> std::same_as<result<void>>;
+    { s.is_denied(id, now) } -> std::same_as<result<bool>>;
+    { s.subject_not_before(id, now) } -> std::same_as<result<std::optional<time_point>>>;
+    { s.purge_expired(now) } -> std::same_as<result<std::size_t>>;
+    { s.dump() } -> std::same_as<result<store_dump>>;
+};
+
+}  // namespace jot::inline v0
