@@ -1,0 +1,11 @@
+# Compiles SOURCE twice: with -DJOT_EXPECT_COMPILES it must succeed, without it must fail.
+set(_flags -std=c++20 -fsyntax-only -I${INCLUDE})
+execute_process(COMMAND ${CXX} ${_flags} -DJOT_EXPECT_COMPILES ${SOURCE} RESULT_VARIABLE _good ERROR_VARIABLE _good_err)
+if(NOT _good EQUAL 0)
+    message(FATAL_ERROR "the correct variant of ${SOURCE} does not compile:\n${_good_err}")
+endif()
+execute_process(COMMAND ${CXX} ${_flags} ${SOURCE} RESULT_VARIABLE _bad ERROR_QUIET OUTPUT_QUIET)
+if(_bad EQUAL 0)
+    message(FATAL_ERROR "the misuse in ${SOURCE} compiles, but must not")
+endif()
+message(STATUS "misuse rejected by the compiler, correct variant accepted: ${SOURCE}")
