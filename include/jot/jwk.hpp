@@ -151,6 +151,13 @@ namespace detail {
     return parse_jwk(j);
 }
 
+[[nodiscard]] inline result<jwk> parse_jwk(const std::string& text) {
+    return parse_jwk(std::string_view(text));
+}
+[[nodiscard]] inline result<jwk> parse_jwk(const char* text) {
+    return parse_jwk(std::string_view(text));
+}
+
 /// The JWK members that describe a key, in RFC 7638 order; private members only if asked and present.
 [[nodiscard]] inline nlohmann::json key_parameters(const key& k, bool include_private = false) {
     nlohmann::json j = nlohmann::json::object();
@@ -249,6 +256,16 @@ namespace detail {
     nlohmann::json j;
     if (auto r = detail::parse_strict_json(text, j, 8); !r) return errc::key_invalid;
     return key_set_from_jwks(j, allowed, limits);
+}
+
+[[nodiscard]] inline result<key_set> key_set_from_jwks(const std::string& text,
+                                                       std::span<const algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    return key_set_from_jwks(std::string_view(text), allowed, limits);
+}
+[[nodiscard]] inline result<key_set> key_set_from_jwks(const char* text, std::span<const algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    return key_set_from_jwks(std::string_view(text), allowed, limits);
 }
 
 }  // namespace jot::inline v0

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
+#include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
@@ -11,6 +12,7 @@
 #include "algorithm.hpp"
 #include "base64url.hpp"
 #include "detail/json.hpp"
+#include "detail/json_scan.hpp"
 #include "error.hpp"
 #include "key.hpp"
 
@@ -65,57 +67,70 @@ struct jws_parts {
 /// The JOSE header, checked against every rule that does not need a key.
 struct checked_header {
     algorithm alg = algorithm::hs256;
-    nlohmann::json json;
-    const std::string* kid = nullptr;   // points into json
-    const std::string* type = nullptr;  // points into json
+    std::string text;  // the decoded header JSON
+    std::optional<std::string> kid;
+    std::optional<std::string> type;
 };
 
-[[nodiscard]] inline result<void> check_header(checked_header& h) {
-    auto& j = h.json;
-    if (!j.is_object()) return errc::header_invalid;
-    const auto alg = j.find("alg");
-    if (alg == j.end() || !alg->is_string()) return errc::header_invalid;
-    const auto& alg_name = alg->get_ref<const std::string&>();
-    // RFC 8725 §3.1, §2.1: unsecured tokens are refused in every spelling.
+/// Decodes the header part into `out.text` and checks it: strict JSON, then the JOSE rules in order.
+[[nodiscard]] inline result<void> decode_header(std::string_view b64, const parse_limits& limits,
+                                                checked_header& out) {
+    if (!base64url_decode_into(out.text, b64)) return errc::base64_invalid;
+    using kind = json_value_view::kind;
+    json_value_view alg, crit, b64_member, kid, typ, cty;
+    bool embedded_key = false;
+    const errc scanned = json_scanner(out.text, limits.max_json_depth)
+                             .scan_object([&](std::string_view name, const json_value_view& v) {
+                                 if (name == "alg")
+                                     alg = v;
+                                 else if (name == "crit")
+                                     crit = v;
+                                 else if (name == "b64")
+                                     b64_member = v;
+                                 else if (name == "kid")
+                                     kid = v;
+                                 else if (name == "typ")
+                                     typ = v;
+                                 else if (name == "cty")
+                                     cty = v;
+                                 // RFC 8725 §3.10: a key named by the token is chosen by the attacker.
+                                 else if (name == "jwk" || name == "jku" || name == "x5u" || name == "x5c")
+                                     embedded_key = true;
+                             });
+    if (scanned == errc::json_invalid || scanned == errc::payload_invalid) return errc::header_invalid;
+    if (scanned != errc{}) return scanned;
+
+    if (alg.raw.empty() || alg.type != kind::string) return errc::header_invalid;
+    const std::string alg_name = decode_json_string(alg);
+    // RFC 8725 §2.1, §3.1: unsecured tokens are refused in every spelling.
     if (iequals(alg_name, "none")) return errc::algorithm_none;
     const auto known = algorithm_from_name(alg_name);
     if (!known) return errc::algorithm_unknown;
-    h.alg = *known;
+    out.alg = *known;
     // RFC 7515 §4.1.11: jot implements no extension, so any critical one is fatal.
-    if (const auto crit = j.find("crit"); crit != j.end()) {
-        if (!crit->is_array() || crit->empty()) return errc::header_invalid;
-        for (const auto& c : *crit)
+    if (!crit.raw.empty()) {
+        if (crit.type != kind::array) return errc::header_invalid;
+        const auto list = nlohmann::json::parse(crit.raw, nullptr, false);
+        if (!list.is_array() || list.empty()) return errc::header_invalid;
+        for (const auto& c : list)
             if (!c.is_string()) return errc::header_invalid;
         return errc::header_crit_unsupported;
     }
-    if (const auto b64 = j.find("b64"); b64 != j.end()) {
-        if (!b64->is_boolean()) return errc::header_invalid;
-        if (!b64->get<bool>()) return errc::header_unencoded_payload;
+    if (!b64_member.raw.empty()) {
+        if (b64_member.type != kind::boolean) return errc::header_invalid;
+        if (b64_member.raw == "false") return errc::header_unencoded_payload;
     }
-    // RFC 8725 §3.10: a key named by the token is chosen by the attacker.
-    for (const char* member : {"jwk", "jku", "x5u", "x5c"})
-        if (j.contains(member)) return errc::header_embedded_key;
-    if (const auto kid = j.find("kid"); kid != j.end()) {
-        if (!kid->is_string()) return errc::header_invalid;
-        h.kid = &kid->get_ref<const std::string&>();
+    if (embedded_key) return errc::header_embedded_key;
+    if (!kid.raw.empty()) {
+        if (kid.type != kind::string) return errc::header_invalid;
+        out.kid = decode_json_string(kid);
     }
-    if (const auto typ = j.find("typ"); typ != j.end()) {
-        if (!typ->is_string()) return errc::header_invalid;
-        h.type = &typ->get_ref<const std::string&>();
+    if (!typ.raw.empty()) {
+        if (typ.type != kind::string) return errc::header_invalid;
+        out.type = decode_json_string(typ);
     }
-    if (const auto cty = j.find("cty"); cty != j.end() && !cty->is_string()) return errc::header_invalid;
+    if (!cty.raw.empty() && cty.type != kind::string) return errc::header_invalid;
     return {};
-}
-
-/// Decodes and checks the header part; `scratch` is reused for the decoded bytes.
-[[nodiscard]] inline result<void> decode_header(std::string_view b64, const parse_limits& limits,
-                                                std::string& scratch, checked_header& out) {
-    if (!base64url_decode_into(scratch, b64)) return errc::base64_invalid;
-    if (auto r = parse_strict_json(scratch, out.json, limits.max_json_depth); !r) {
-        return r.error() == make_error_code(errc::json_invalid) ? make_error_code(errc::header_invalid)
-                                                                : r.error();
-    }
-    return check_header(out);
 }
 
 /// The signature length an algorithm needs with this key.
@@ -225,17 +240,17 @@ private:
                                                           const parse_limits& limits) {
     auto parts = detail::split_compact(token, limits.max_token_bytes);
     if (!parts) return parts.error();
-    std::string scratch;
     detail::checked_header h;
-    if (auto r = detail::decode_header(parts->header, limits, scratch, h); !r) return r.error();
+    if (auto r = detail::decode_header(parts->header, limits, h); !r) return r.error();
     // RFC 8725 §3.1: the key's algorithm is fixed; the header must agree with it, not choose it.
     if (h.alg != alg) return errc::algorithm_not_allowed;
     if (auto fit = k.fits(alg, key_use::verify); !fit) return fit.error();
+    std::string scratch;
     if (!base64url_decode_into(scratch, parts->signature)) return errc::base64_invalid;
     if (auto r = detail::verify_bytes(k, alg, parts->signing_input, scratch); !r) return r.error();
     std::string payload;
     if (!base64url_decode_into(payload, parts->payload)) return errc::base64_invalid;
-    return verified_jws(verified_jws::passkey{}, std::move(h.json), std::move(payload), alg);
+    return verified_jws(verified_jws::passkey{}, nlohmann::json::parse(h.text), std::move(payload), alg);
 }
 
 /// Verifies a compact JWS signed with algorithm Alg; a key of another family does not compile.

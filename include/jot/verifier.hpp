@@ -3,6 +3,9 @@
 #pragma once
 
 #include <chrono>       // std::chrono::seconds
+#include <cmath>        // std::isfinite
+#include <memory>       // std::unique_ptr
+#include <mutex>        // std::call_once, std::once_flag
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
@@ -13,6 +16,7 @@
 
 #include "claims.hpp"
 #include "clock.hpp"
+#include "detail/json_scan.hpp"
 #include "error.hpp"
 #include "jws.hpp"
 #include "key_set.hpp"
@@ -38,46 +42,90 @@ struct verifier_options {
 
 class verifier;
 
+namespace detail {
+
+/// The registered claims of a payload, read once by the scanner.
+struct registered_claims {
+    std::string issuer, subject, jwt_id;
+    std::vector<std::string> audience;
+    std::optional<double> expires_at, not_before, issued_at;
+};
+
+/// The parsed DOMs of a verified token, made on first use. Thread-safe.
+struct lazy_documents {
+    std::once_flag header_once, claims_once;
+    nlohmann::json header, claims;
+};
+
+}  // namespace detail
+
 /// A JWT whose signature, header and claims passed a verifier. Only a verifier makes one; it cannot change.
+/// Registered claims are read during verification; the full header and claims DOMs are built on first use.
+/// All members are const and safe to call from several threads.
 class verified_token {
 public:
     class passkey {
         passkey() = default;
         friend class verifier;
     };
-    verified_token(passkey, nlohmann::json header, nlohmann::json claims, algorithm alg)
-        : header_(std::move(header)), claims_(std::move(claims)), alg_(alg) {}
+    verified_token(passkey, algorithm alg, std::string header_text, std::string claims_text,
+                   std::optional<std::string> kid, std::optional<std::string> type,
+                   detail::registered_claims claims)
+        : alg_(alg),
+          header_text_(std::move(header_text)),
+          claims_text_(std::move(claims_text)),
+          kid_(std::move(kid)),
+          type_(std::move(type)),
+          registered_(std::move(claims)),
+          documents_(std::make_unique<detail::lazy_documents>()) {}
 
-    [[nodiscard]] const nlohmann::json& header() const noexcept { return header_; }
-    [[nodiscard]] const nlohmann::json& claims() const noexcept { return claims_; }
+    /// The JOSE header as JSON.
+    [[nodiscard]] const nlohmann::json& header() const {
+        std::call_once(documents_->header_once,
+                       [this] { documents_->header = nlohmann::json::parse(header_text_, nullptr, false); });
+        return documents_->header;
+    }
+    /// Every claim as JSON.
+    [[nodiscard]] const nlohmann::json& claims() const {
+        std::call_once(documents_->claims_once,
+                       [this] { documents_->claims = nlohmann::json::parse(claims_text_, nullptr, false); });
+        return documents_->claims;
+    }
+    /// The claims exactly as signed (JSON text).
+    [[nodiscard]] std::string_view claims_text() const noexcept { return claims_text_; }
+
     [[nodiscard]] algorithm alg() const noexcept { return alg_; }
-    [[nodiscard]] std::string_view kid() const noexcept { return string_member(header_, "kid"); }
-    [[nodiscard]] std::string_view type() const noexcept { return string_member(header_, "typ"); }
-    [[nodiscard]] std::string_view issuer() const noexcept { return string_member(claims_, "iss"); }
-    [[nodiscard]] std::string_view subject() const noexcept { return string_member(claims_, "sub"); }
-    [[nodiscard]] std::string_view jwt_id() const noexcept { return string_member(claims_, "jti"); }
+    [[nodiscard]] std::string_view kid() const noexcept {
+        return kid_ ? std::string_view(*kid_) : std::string_view{};
+    }
+    [[nodiscard]] std::string_view type() const noexcept {
+        return type_ ? std::string_view(*type_) : std::string_view{};
+    }
+    [[nodiscard]] std::string_view issuer() const noexcept { return registered_.issuer; }
+    [[nodiscard]] std::string_view subject() const noexcept { return registered_.subject; }
+    [[nodiscard]] std::string_view jwt_id() const noexcept { return registered_.jwt_id; }
     /// aud as a list (a single string becomes one element).
-    [[nodiscard]] std::vector<std::string> audience() const { return audience_of(claims_).value(); }
-    [[nodiscard]] std::optional<time_point> expires_at() const noexcept { return date_member("exp"); }
-    [[nodiscard]] std::optional<time_point> not_before() const noexcept { return date_member("nbf"); }
-    [[nodiscard]] std::optional<time_point> issued_at() const noexcept { return date_member("iat"); }
+    [[nodiscard]] const std::vector<std::string>& audience() const noexcept { return registered_.audience; }
+    [[nodiscard]] std::optional<time_point> expires_at() const noexcept {
+        return date(registered_.expires_at);
+    }
+    [[nodiscard]] std::optional<time_point> not_before() const noexcept {
+        return date(registered_.not_before);
+    }
+    [[nodiscard]] std::optional<time_point> issued_at() const noexcept { return date(registered_.issued_at); }
 
 private:
-    static std::string_view string_member(const nlohmann::json& j, const char* name) noexcept {
-        const auto it = j.find(name);
-        return it != j.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
-                                                : std::string_view{};
-    }
-    std::optional<time_point> date_member(const char* name) const noexcept {
-        const auto it = claims_.find(name);
-        if (it == claims_.end()) return std::nullopt;
-        const auto d = detail::read_numeric_date(*it);
+    static std::optional<time_point> date(std::optional<double> d) noexcept {
         return d ? std::optional(detail::from_seconds(*d)) : std::nullopt;
     }
 
-    nlohmann::json header_;
-    nlohmann::json claims_;
     algorithm alg_;
+    std::string header_text_;
+    std::string claims_text_;
+    std::optional<std::string> kid_;
+    std::optional<std::string> type_;
+    detail::registered_claims registered_;
+    std::unique_ptr<detail::lazy_documents> documents_;
 };
 
 namespace detail {
@@ -93,59 +141,109 @@ namespace detail {
     return iequals(strip(a), strip(b));
 }
 
-[[nodiscard]] inline result<void> check_claims(const nlohmann::json& c, const verifier_options& o,
-                                               time_point now) {
+/// A NumericDate claim from its scanned value: a finite number in [0, year 9999].
+[[nodiscard]] inline result<double> numeric_date(const json_value_view& v) noexcept {
+    if (v.type != json_value_view::kind::number) return errc::claim_invalid;
+    const double d = json_number(v);
+    if (!std::isfinite(d) || d < 0 || d > max_numeric_date) return errc::claim_invalid;
+    return d;
+}
+
+/// Scans the claims text, reads the registered claims and applies the policy.
+[[nodiscard]] inline result<registered_claims> check_claims(std::string_view text, const verifier_options& o,
+                                                            time_point now) {
+    using kind = json_value_view::kind;
+    json_value_view iss, sub, aud, exp, nbf, iat, jti;
+    std::size_t required_found = 0;
+    const errc scanned = json_scanner(text, o.limits.max_json_depth)
+                             .scan_object([&](std::string_view name, const json_value_view& v) {
+                                 if (name.size() == 3) {
+                                     if (name == "iss")
+                                         iss = v;
+                                     else if (name == "sub")
+                                         sub = v;
+                                     else if (name == "aud")
+                                         aud = v;
+                                     else if (name == "exp")
+                                         exp = v;
+                                     else if (name == "nbf")
+                                         nbf = v;
+                                     else if (name == "iat")
+                                         iat = v;
+                                     else if (name == "jti")
+                                         jti = v;
+                                 }
+                                 for (const auto& r : o.required_claims) required_found += (r == name);
+                             });
+    if (scanned == errc::json_invalid) return errc::payload_invalid;
+    if (scanned != errc{}) return scanned;
+
+    registered_claims c;
     const double t = seconds_since_epoch(now);
     const auto skew = static_cast<double>(o.leeway.count());
-    const auto end = c.end();
-
-    const auto exp = c.find("exp");
-    if (exp == end) {
+    if (exp.raw.empty()) {
         if (!o.allow_missing_exp) return errc::claim_missing;
     } else {
-        const auto v = read_numeric_date(*exp);
+        const auto v = numeric_date(exp);
         if (!v) return v.error();
         if (t >= *v + skew) return errc::token_expired;  // RFC 7519 §4.1.4: on or after exp is too late
+        c.expires_at = *v;
     }
-    if (const auto nbf = c.find("nbf"); nbf != end) {
-        const auto v = read_numeric_date(*nbf);
+    if (!nbf.raw.empty()) {
+        const auto v = numeric_date(nbf);
         if (!v) return v.error();
         if (t + skew < *v) return errc::token_not_yet_valid;
+        c.not_before = *v;
     }
-    if (const auto iat = c.find("iat"); iat != end) {
-        const auto v = read_numeric_date(*iat);
+    if (!iat.raw.empty()) {
+        const auto v = numeric_date(iat);
         if (!v) return v.error();
         if (*v > t + skew) return errc::token_issued_in_future;
         if (o.max_age.count() > 0 && t - *v > static_cast<double>(o.max_age.count()) + skew)
             return errc::token_too_old;
+        c.issued_at = *v;
     } else if (o.max_age.count() > 0) {
         return errc::claim_missing;
     }
 
-    const auto string_claim = [&](const char* name, const std::string& expected, bool required,
-                                  errc mismatch) -> result<void> {
-        const auto it = c.find(name);
-        if (it == end) return required ? result<void>(errc::claim_missing) : result<void>();
-        if (!it->is_string()) return errc::claim_invalid;
-        if (required && it->get_ref<const std::string&>() != expected) return mismatch;
+    const auto string_claim = [](const json_value_view& v, std::string& out) -> result<void> {
+        if (v.raw.empty()) return {};
+        if (v.type != kind::string) return errc::claim_invalid;
+        out = decode_json_string(v);
         return {};
     };
-    if (auto r = string_claim("iss", o.issuer, !o.allow_any_issuer, errc::issuer_mismatch); !r) return r;
-    if (auto r = string_claim("sub", o.subject, !o.subject.empty(), errc::subject_mismatch); !r) return r;
-    if (auto r = string_claim("jti", {}, false, errc::claim_invalid); !r) return r;
+    if (auto r = string_claim(iss, c.issuer); !r) return r.error();
+    if (auto r = string_claim(sub, c.subject); !r) return r.error();
+    if (auto r = string_claim(jti, c.jwt_id); !r) return r.error();
+    if (!o.allow_any_issuer) {
+        if (iss.raw.empty()) return errc::claim_missing;
+        if (c.issuer != o.issuer) return errc::issuer_mismatch;
+    }
+    if (!o.subject.empty()) {
+        if (sub.raw.empty()) return errc::claim_missing;
+        if (c.subject != o.subject) return errc::subject_mismatch;
+    }
 
-    const auto aud = audience_of(c);
-    if (!aud) return aud.error();
+    if (aud.type == kind::string) {
+        c.audience.push_back(decode_json_string(aud));
+    } else if (aud.type == kind::array) {
+        const auto list = nlohmann::json::parse(aud.raw, nullptr, false);
+        for (const auto& a : list) {
+            if (!a.is_string()) return errc::claim_invalid;
+            c.audience.push_back(a.get<std::string>());
+        }
+    } else if (!aud.raw.empty()) {
+        return errc::claim_invalid;
+    }
     if (!o.allow_any_audience) {
-        if (c.find("aud") == end) return errc::claim_missing;
+        if (aud.raw.empty()) return errc::claim_missing;
         bool match = false;
-        for (const auto& a : *aud)
+        for (const auto& a : c.audience)
             for (const auto& want : o.audience) match = match || a == want;
         if (!match) return errc::audience_mismatch;
     }
-    for (const auto& name : o.required_claims)
-        if (!c.contains(name)) return errc::claim_missing;
-    return {};
+    if (required_found < o.required_claims.size()) return errc::claim_missing;
+    return c;
 }
 
 }  // namespace detail
@@ -186,26 +284,22 @@ public:
         const auto& limits = options_.limits;
         auto parts = detail::split_compact(token, limits.max_token_bytes);
         if (!parts) return parts.error();
-        std::string scratch;
         detail::checked_header h;
-        if (auto r = detail::decode_header(parts->header, limits, scratch, h); !r) return r.error();
+        if (auto r = detail::decode_header(parts->header, limits, h); !r) return r.error();
         if (!options_.allow_any_type) {
             const bool plain_jwt = detail::same_media_type(options_.type, "JWT");
             if (h.type ? !detail::same_media_type(*h.type, options_.type) : !plain_jwt)
                 return errc::type_mismatch;
         }
+        std::string scratch;
         if (!base64url_decode_into(scratch, parts->signature)) return errc::base64_invalid;
         if (auto r = check_signature(h, parts->signing_input, scratch); !r) return r.error();
 
         if (!base64url_decode_into(scratch, parts->payload)) return errc::base64_invalid;
-        nlohmann::json claims;
-        if (auto r = detail::parse_strict_json(scratch, claims, limits.max_json_depth); !r) {
-            return r.error() == make_error_code(errc::json_invalid) ? make_error_code(errc::payload_invalid)
-                                                                    : r.error();
-        }
-        if (!claims.is_object()) return errc::payload_invalid;
-        if (auto r = detail::check_claims(claims, options_, now); !r) return r.error();
-        return verified_token(verified_token::passkey{}, std::move(h.json), std::move(claims), h.alg);
+        auto claims = detail::check_claims(scratch, options_, now);
+        if (!claims) return claims.error();
+        return verified_token(verified_token::passkey{}, h.alg, std::move(h.text), std::move(scratch),
+                              std::move(h.kid), std::move(h.type), *std::move(claims));
     }
 
     [[nodiscard]] const verifier_options& options() const noexcept { return options_; }
