@@ -5,6 +5,7 @@
 #include <array>        // std::array
 #include <cstddef>      // std::byte, std::size_t
 #include <cstdint>      // std::uint8_t, std::uint32_t
+#include <cstring>      // std::memcpy
 #include <span>         // std::span
 #include <string>       // std::string
 #include <string_view>  // std::string_view
@@ -23,6 +24,19 @@ inline constexpr std::array<std::uint8_t, 256> base64url_table = [] {
     std::array<std::uint8_t, 256> t{};
     for (auto& v : t) v = base64url_invalid;
     for (std::uint8_t i = 0; i < 64; ++i) t[static_cast<unsigned char>(base64url_alphabet[i])] = i;
+    return t;
+}();
+
+// Decoding tables with each character's six bits already shifted into place for its position in a group
+// of four; invalid characters set bit 24, so one comparison checks a whole group.
+inline constexpr std::uint32_t base64url_bad = 0x01000000;
+template <int Shift>
+inline constexpr std::array<std::uint32_t, 256> base64url_shifted = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::size_t c = 0; c < 256; ++c) {
+        const std::uint8_t v = base64url_table[c];
+        t[c] = v == base64url_invalid ? base64url_bad : std::uint32_t{v} << Shift;
+    }
     return t;
 }();
 
@@ -77,30 +91,33 @@ inline void base64url_encode_append(std::string& out, std::string_view in) {
 /// has exactly one accepted encoding. Returns false on any of those; `out` is then unspecified.
 [[nodiscard]] inline bool base64url_decode_into(std::string& out, std::string_view in) {
     if (in.size() % 4 == 1) return false;
-    out.resize(in.size() / 4 * 3 + (in.size() % 4 == 0 ? 0 : in.size() % 4 - 1));
-    const auto& t = detail::base64url_table;
+    const std::size_t n = in.size() / 4 * 3 + (in.size() % 4 == 0 ? 0 : in.size() % 4 - 1);
+    out.resize(n + 1);  // one spare byte: each group of four is stored as one 32-bit word
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
     char* o = out.data();
+    const auto& d0 = detail::base64url_shifted<18>;
+    const auto& d1 = detail::base64url_shifted<12>;
+    const auto& d2 = detail::base64url_shifted<6>;
+    const auto& d3 = detail::base64url_shifted<0>;
     std::size_t i = 0;
-    for (; i + 4 <= in.size(); i += 4) {
-        const std::uint32_t a = t[p[i]], b = t[p[i + 1]], c = t[p[i + 2]], d = t[p[i + 3]];
-        if ((a | b | c | d) & 0xc0) return false;
-        const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
-        *o++ = static_cast<char>(v >> 16);
-        *o++ = static_cast<char>((v >> 8) & 0xff);
-        *o++ = static_cast<char>(v & 0xff);
+    for (; i + 4 <= in.size(); i += 4, o += 3) {
+        const std::uint32_t v = d0[p[i]] | d1[p[i + 1]] | d2[p[i + 2]] | d3[p[i + 3]];
+        if (v >= detail::base64url_bad) return false;
+        const unsigned char bytes[4] = {static_cast<unsigned char>(v >> 16),
+                                        static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v), 0};
+        std::memcpy(o, bytes, 4);
     }
     if (const std::size_t rest = in.size() - i; rest == 2) {
-        const std::uint32_t a = t[p[i]], b = t[p[i + 1]];
-        if (((a | b) & 0xc0) || (b & 0x0f)) return false;
-        *o++ = static_cast<char>((a << 2) | (b >> 4));
+        const std::uint32_t v = d0[p[i]] | d1[p[i + 1]];
+        if (v >= detail::base64url_bad || (v & 0xffff)) return false;  // non-zero trailing bits
+        *o = static_cast<char>(v >> 16);
     } else if (rest == 3) {
-        const std::uint32_t a = t[p[i]], b = t[p[i + 1]], c = t[p[i + 2]];
-        if (((a | b | c) & 0xc0) || (c & 0x03)) return false;
-        const std::uint32_t v = (a << 18) | (b << 12) | (c << 6);
-        *o++ = static_cast<char>(v >> 16);
-        *o++ = static_cast<char>((v >> 8) & 0xff);
+        const std::uint32_t v = d0[p[i]] | d1[p[i + 1]] | d2[p[i + 2]];
+        if (v >= detail::base64url_bad || (v & 0xff)) return false;
+        o[0] = static_cast<char>(v >> 16);
+        o[1] = static_cast<char>((v >> 8) & 0xff);
     }
+    out.resize(n);
     return true;
 }
 

@@ -101,7 +101,9 @@ struct checked_header {
     if (scanned != errc{}) return scanned;
 
     if (alg.raw.empty() || alg.type != kind::string) return errc::header_invalid;
-    const std::string alg_name = decode_json_string(alg);
+    const std::string alg_storage = alg.escaped ? decode_json_string(alg) : std::string();
+    const std::string_view alg_name =
+        alg.escaped ? std::string_view(alg_storage) : alg.raw.substr(1, alg.raw.size() - 2);
     // RFC 8725 §2.1, §3.1: unsecured tokens are refused in every spelling.
     if (iequals(alg_name, "none")) return errc::algorithm_none;
     const auto known = algorithm_from_name(alg_name);

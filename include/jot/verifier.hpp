@@ -2,6 +2,7 @@
 // The JWT verifier: a fixed key set and policy, reusable and thread-safe, that returns verified tokens.
 #pragma once
 
+#include <atomic>       // std::atomic
 #include <chrono>       // std::chrono::seconds
 #include <cmath>        // std::isfinite
 #include <memory>       // std::unique_ptr
@@ -57,6 +58,30 @@ struct lazy_documents {
     nlohmann::json header, claims;
 };
 
+/// Owns a lazy_documents that is allocated only when first needed; racing first uses agree on one.
+class lazy_documents_ptr {
+public:
+    lazy_documents_ptr() = default;
+    lazy_documents_ptr(lazy_documents_ptr&& o) noexcept : p_(o.p_.exchange(nullptr)) {}
+    lazy_documents_ptr& operator=(lazy_documents_ptr&& o) noexcept {
+        delete p_.exchange(o.p_.exchange(nullptr));
+        return *this;
+    }
+    ~lazy_documents_ptr() { delete p_.load(); }
+
+    [[nodiscard]] lazy_documents& get() const {
+        lazy_documents* current = p_.load(std::memory_order_acquire);
+        if (current) return *current;
+        auto fresh = std::make_unique<lazy_documents>();
+        if (p_.compare_exchange_strong(current, fresh.get(), std::memory_order_acq_rel))
+            return *fresh.release();
+        return *current;  // another thread won; ours is discarded
+    }
+
+private:
+    mutable std::atomic<lazy_documents*> p_{nullptr};
+};
+
 }  // namespace detail
 
 /// A JWT whose signature, header and claims passed a verifier. Only a verifier makes one; it cannot change.
@@ -76,20 +101,21 @@ public:
           claims_text_(std::move(claims_text)),
           kid_(std::move(kid)),
           type_(std::move(type)),
-          registered_(std::move(claims)),
-          documents_(std::make_unique<detail::lazy_documents>()) {}
+          registered_(std::move(claims)) {}
 
     /// The JOSE header as JSON.
     [[nodiscard]] const nlohmann::json& header() const {
-        std::call_once(documents_->header_once,
-                       [this] { documents_->header = nlohmann::json::parse(header_text_, nullptr, false); });
-        return documents_->header;
+        auto& d = documents_.get();
+        std::call_once(d.header_once,
+                       [&] { d.header = nlohmann::json::parse(header_text_, nullptr, false); });
+        return d.header;
     }
     /// Every claim as JSON.
     [[nodiscard]] const nlohmann::json& claims() const {
-        std::call_once(documents_->claims_once,
-                       [this] { documents_->claims = nlohmann::json::parse(claims_text_, nullptr, false); });
-        return documents_->claims;
+        auto& d = documents_.get();
+        std::call_once(d.claims_once,
+                       [&] { d.claims = nlohmann::json::parse(claims_text_, nullptr, false); });
+        return d.claims;
     }
     /// The claims exactly as signed (JSON text).
     [[nodiscard]] std::string_view claims_text() const noexcept { return claims_text_; }
@@ -125,7 +151,7 @@ private:
     std::optional<std::string> kid_;
     std::optional<std::string> type_;
     detail::registered_claims registered_;
-    std::unique_ptr<detail::lazy_documents> documents_;
+    detail::lazy_documents_ptr documents_;
 };
 
 namespace detail {

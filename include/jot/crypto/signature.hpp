@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>        // std::array
+#include <atomic>       // std::atomic
+#include <cstdint>      // std::uint64_t
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
@@ -16,11 +18,12 @@ namespace jot::inline v0::crypto {
 /// Outcome of a signature check: a bad signature is not the same as a failing library.
 enum class check { valid, invalid, failure };
 
-/// An HMAC secret with one keyed context per hash, duplicated for each use (no per-call key set-up).
-/// Immutable after construction; safe to use from many threads at once.
+/// An HMAC secret with one keyed context per hash. Each thread keeps its own copy of the keyed contexts it
+/// uses (a small per-thread cache), re-initialised with the same key for every MAC, so the hot path neither
+/// allocates nor re-keys. Immutable after construction; safe to use from many threads at once.
 class hmac_engine {
 public:
-    explicit hmac_engine(std::string_view secret) {
+    explicit hmac_engine(std::string_view secret) : id_(next_id()) {
         for (hash h : {hash::sha256, hash::sha384, hash::sha512}) {
             mac_ctx_ptr ctx(EVP_MAC_CTX_new(hmac_algorithm()));
             const char* md = EVP_MD_get0_name(message_digest(h));
@@ -39,18 +42,46 @@ public:
 
     /// Writes the MAC of `msg` under hash `h` to `out` (size(h) bytes); false on library failure.
     [[nodiscard]] bool mac(hash h, std::string_view msg, unsigned char* out) const noexcept {
-        mac_ctx_ptr ctx(EVP_MAC_CTX_dup(keyed_[index(h)].get()));
+        EVP_MAC_CTX* ctx = thread_context(h);
         std::size_t len = 0;
         const bool ok =
-            ctx &&
-            EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1 &&
-            EVP_MAC_final(ctx.get(), out, &len, size(h)) == 1 && len == size(h);
+            ctx && EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
+            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1 &&
+            EVP_MAC_final(ctx, out, &len, size(h)) == 1 && len == size(h);
         if (!ok) clear_errors();
         return ok;
     }
 
 private:
     static std::size_t index(hash h) noexcept { return h == hash::sha256 ? 0 : h == hash::sha384 ? 1 : 2; }
+    static std::uint64_t next_id() noexcept {
+        static std::atomic<std::uint64_t> counter{0};
+        return ++counter;
+    }
+
+    // Entries are found by the engine's process-unique id, never by address, so a new engine at the address
+    // of a destroyed one cannot pick up its contexts.
+    EVP_MAC_CTX* thread_context(hash h) const noexcept {
+        struct entry {
+            std::uint64_t id = 0;
+            hash digest = hash::none;
+            mac_ctx_ptr ctx;
+        };
+        struct cache {
+            std::array<entry, 8> entries;
+            std::size_t next = 0;
+        };
+        thread_local cache c;
+        for (auto& e : c.entries)
+            if (e.id == id_ && e.digest == h) return e.ctx.get();
+        auto& slot = c.entries[c.next++ % c.entries.size()];
+        slot.ctx.reset(EVP_MAC_CTX_dup(keyed_[index(h)].get()));
+        slot.id = slot.ctx ? id_ : 0;
+        slot.digest = h;
+        return slot.ctx.get();
+    }
+
+    std::uint64_t id_;
     std::array<mac_ctx_ptr, 3> keyed_;
 };
 

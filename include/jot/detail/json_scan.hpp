@@ -5,10 +5,12 @@
 #pragma once
 
 #include <algorithm>    // std::min
+#include <array>        // std::array
 #include <charconv>     // std::from_chars
 #include <cmath>        // std::isfinite
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint32_t
+#include <cstring>      // std::memcpy
 #include <memory>       // std::unique_ptr
 #include <string>       // std::string
 #include <string_view>  // std::string_view
@@ -105,7 +107,44 @@ struct json_value_view {
 
 /// Validates `text` as one JSON object and calls `on_member(name, value)` for each top-level member,
 /// with the member's decoded name. Stops at the first violation and returns its errc.
+// Bytes that may stand in a JSON string as they are: all but '"', '\\' and control characters.
+inline constexpr std::array<bool, 256> plain_string_byte = [] {
+    std::array<bool, 256> t{};
+    for (std::size_t c = 0x20; c < 256; ++c) t[c] = c != '"' && c != '\\';
+    return t;
+}();
+
 class json_scanner {
+    // The member names seen so far, kept inline for typical documents so that scanning does not allocate.
+    class name_stack {
+    public:
+        [[nodiscard]] std::size_t size() const noexcept { return size_; }
+        [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept {
+            return i < inline_.size() ? inline_[i] : spill_[i - inline_.size()];
+        }
+        void push_back(std::string_view v) {
+            if (size_ < inline_.size())
+                inline_[size_] = v;
+            else
+                spill_.push_back(v);
+            ++size_;
+        }
+        void resize(std::size_t n) {
+            if (n < size_) {
+                size_ = n;
+                if (n <= inline_.size())
+                    spill_.clear();
+                else
+                    spill_.resize(n - inline_.size());
+            }
+        }
+
+    private:
+        std::array<std::string_view, 32> inline_{};
+        std::vector<std::string_view> spill_;
+        std::size_t size_ = 0;
+    };
+
 public:
     json_scanner(std::string_view text, std::size_t max_depth) noexcept
         : text_(text), max_depth_(max_depth) {}
@@ -144,6 +183,8 @@ private:
         ++pos_;
         escaped = false;
         while (pos_ < text_.size()) {
+            while (pos_ < text_.size() && plain_string_byte[static_cast<unsigned char>(text_[pos_])]) ++pos_;
+            if (pos_ >= text_.size()) break;
             const auto c = static_cast<unsigned char>(text_[pos_]);
             if (c == '"') {
                 ++pos_;
