@@ -62,10 +62,6 @@ namespace detail {
     return bytes;
 }
 
-[[nodiscard]] inline std::string b64(const std::string& bytes) {
-    return base64url_encode(bytes);
-}
-
 }  // namespace detail
 
 /// Reads one JWK: kty RSA, EC (P-256/384/521), OKP (Ed25519) or oct, public or private.
@@ -116,7 +112,7 @@ namespace detail {
         if (!n || !e || !d || !p || !q || !dp || !dq || !qi) return errc::key_invalid;
         if (has_d && d->empty()) return errc::key_invalid;
         if (n->size() < 256) return errc::key_too_weak;
-        k = key::adopt(crypto::rsa_from_params(*n, *e, *d, *p, *q, *dp, *dq, *qi));
+        k = detail::key_from_pkey(crypto::rsa_from_params(*n, *e, *d, *p, *q, *dp, *dq, *qi));
     } else if (kty == "EC") {
         const curve c = crv == "P-256"   ? curve::p256
                         : crv == "P-384" ? curve::p384
@@ -127,13 +123,13 @@ namespace detail {
              d = detail::jwk_bytes(j, "d", false);
         if (!x || !y || !d) return errc::key_invalid;
         if (has_d && d->empty()) return errc::key_invalid;
-        k = key::adopt(crypto::ec_from_params(c, *x, *y, *d));
+        k = detail::key_from_pkey(crypto::ec_from_params(c, *x, *y, *d));
     } else if (kty == "OKP") {
         if (crv != "Ed25519") return errc::key_invalid;
         auto x = detail::jwk_bytes(j, "x", true), d = detail::jwk_bytes(j, "d", false);
         if (!x || !d) return errc::key_invalid;
         if (has_d && d->empty()) return errc::key_invalid;
-        k = key::adopt(crypto::ed25519_from_params(*x, *d));
+        k = detail::key_from_pkey(crypto::ed25519_from_params(*x, *d));
     } else {
         return errc::key_invalid;
     }
@@ -161,43 +157,26 @@ namespace detail {
 /// The JWK members that describe a key, in RFC 7638 order; private members only if asked and present.
 [[nodiscard]] inline nlohmann::json key_parameters(const key& k, bool include_private = false) {
     nlohmann::json j = nlohmann::json::object();
-    const auto& impl = k.impl();
-    EVP_PKEY* p = impl.pkey.get();
-    const bool priv = include_private && k.is_private();
+    const auto& m = k.impl();
     switch (k.family()) {
         case key_family::hmac:
             j["kty"] = "oct";
-            if (include_private) j["k"] = base64url_encode(impl.secret);
-            break;
+            if (include_private) j["k"] = base64url_encode(m.secret);
+            return j;
         case key_family::rsa:
-            j["e"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_E));
             j["kty"] = "RSA";
-            j["n"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_N));
-            if (priv) {
-                j["d"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_D));
-                j["p"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_FACTOR1));
-                j["q"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_FACTOR2));
-                j["dp"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_EXPONENT1));
-                j["dq"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_EXPONENT2));
-                j["qi"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_RSA_COEFFICIENT1));
-            }
             break;
-        case key_family::ec: {
-            const std::size_t w = coordinate_size(k.named_curve());
-            j["crv"] = std::string(name(k.named_curve()));
+        case key_family::ec:
             j["kty"] = "EC";
-            j["x"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_EC_PUB_X, w));
-            j["y"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_EC_PUB_Y, w));
-            if (priv) j["d"] = detail::b64(crypto::bn_param(p, OSSL_PKEY_PARAM_PRIV_KEY, w));
             break;
-        }
         case key_family::okp:
-            j["crv"] = "Ed25519";
             j["kty"] = "OKP";
-            j["x"] = detail::b64(crypto::ed25519_raw(p, false));
-            if (priv) j["d"] = detail::b64(crypto::ed25519_raw(p, true));
             break;
     }
+    if (k.family() != key_family::rsa) j["crv"] = std::string(name(k.named_curve()));
+    for (auto& [member, bytes] :
+         crypto::jwk_members(m.pkey.get(), k.family(), k.named_curve(), include_private && k.is_private()))
+        j[std::string(member)] = base64url_encode(bytes);
     return j;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>  // std::string_view
 
 #include "algorithm.hpp"
+#include "crypto/key_material.hpp"
 #include "crypto/pkey.hpp"
 #include "crypto/signature.hpp"
 #include "error.hpp"
@@ -18,21 +19,11 @@ namespace jot::inline v0 {
 /// What a key is about to be used for.
 enum class key_use { sign, verify };
 
-namespace detail {
-struct key_impl {
-    key_family family = key_family::hmac;
-    curve named_curve = curve::none;
-    std::size_t bits = 0;
-    bool has_private = false;
-    crypto::shared_pkey pkey;                   // asymmetric keys
-    std::string secret;                         // HMAC keys
-    std::unique_ptr<crypto::hmac_engine> hmac;  // HMAC keys
+class key;
 
-    key_impl() = default;
-    key_impl(const key_impl&) = delete;
-    key_impl& operator=(const key_impl&) = delete;
-    ~key_impl() { crypto::cleanse(secret.data(), secret.size()); }
-};
+namespace detail {
+/// Wraps a parsed OpenSSL key (for jot's own loaders); fails for unsupported types or weak RSA keys.
+[[nodiscard]] result<key> key_from_pkey(crypto::pkey_ptr pkey);
 }  // namespace detail
 
 /// A parsed key of any family: an HMAC secret, or an RSA, EC or Ed25519 public or private key.
@@ -42,7 +33,7 @@ public:
     /// An HMAC key. Fails with key_too_weak below 32 bytes (RFC 7518 §3.2: at least the hash size).
     [[nodiscard]] static result<key> hmac(std::string_view secret) {
         if (secret.size() < 32) return errc::key_too_weak;
-        auto impl = std::make_shared<detail::key_impl>();
+        auto impl = std::make_shared<crypto::key_material>();
         impl->family = key_family::hmac;
         impl->bits = secret.size() * 8;
         impl->has_private = true;
@@ -58,12 +49,12 @@ public:
     /// A key from PEM: PKCS#8, PKCS#1 or SEC1 private keys, SubjectPublicKeyInfo or PKCS#1 public keys,
     /// or an X.509 certificate's public key. Fails with key_invalid or key_too_weak (RSA below 2048 bits).
     [[nodiscard]] static result<key> from_pem(std::string_view pem) {
-        return adopt(crypto::pkey_from_pem(pem));
+        return detail::key_from_pkey(crypto::pkey_from_pem(pem));
     }
 
     /// A key from DER bytes, of the same structures as from_pem.
     [[nodiscard]] static result<key> from_der(std::span<const std::byte> der) {
-        return adopt(
+        return detail::key_from_pkey(
             crypto::pkey_from_der(std::string_view(reinterpret_cast<const char*>(der.data()), der.size())));
     }
 
@@ -78,22 +69,7 @@ public:
             return k;
         }
         if (t.family == key_family::rsa && rsa_bits < 2048) return errc::key_too_weak;
-        return adopt(crypto::generate(t.family, t.required_curve, rsa_bits));
-    }
-
-    /// Wraps an OpenSSL key (used by the JWK loader); fails for unsupported types or weak RSA keys.
-    [[nodiscard]] static result<key> adopt(crypto::pkey_ptr pkey) {
-        if (!pkey) return errc::key_invalid;
-        const auto info = crypto::inspect(pkey.get());
-        if (!info) return errc::key_invalid;
-        if (info->family == key_family::rsa && info->bits < 2048) return errc::key_too_weak;
-        auto impl = std::make_shared<detail::key_impl>();
-        impl->family = info->family;
-        impl->named_curve = info->named_curve;
-        impl->bits = info->bits;
-        impl->has_private = info->has_private;
-        impl->pkey = crypto::shared_pkey(std::move(pkey));
-        return key(std::move(impl));
+        return detail::key_from_pkey(crypto::generate(t.family, t.required_curve, rsa_bits));
     }
 
     [[nodiscard]] key_family family() const noexcept { return impl_->family; }
@@ -117,7 +93,7 @@ public:
     /// The public part (an HMAC key returns itself: it has no public part).
     [[nodiscard]] key public_key() const {
         if (is_symmetric() || !is_private()) return *this;
-        auto k = adopt(crypto::public_part(impl_->pkey.get()));
+        auto k = detail::key_from_pkey(crypto::public_part(impl_->pkey.get()));
         if (!k) throw setup_error("jot: cannot extract the public part of a key");
         return *std::move(k);
     }
@@ -127,13 +103,28 @@ public:
         return is_symmetric() ? std::string{} : crypto::to_pem(impl_->pkey.get(), is_private());
     }
 
-    /// The shared implementation, for jot's own JWK and signature code.
-    [[nodiscard]] const detail::key_impl& impl() const noexcept { return *impl_; }
+    /// The parsed material, for jot's own JWK and signature code.
+    [[nodiscard]] const crypto::key_material& impl() const noexcept { return *impl_; }
 
 private:
-    explicit key(std::shared_ptr<const detail::key_impl> impl) noexcept : impl_(std::move(impl)) {}
-    std::shared_ptr<const detail::key_impl> impl_;
+    friend result<key> detail::key_from_pkey(crypto::pkey_ptr pkey);
+    explicit key(std::shared_ptr<const crypto::key_material> impl) noexcept : impl_(std::move(impl)) {}
+    std::shared_ptr<const crypto::key_material> impl_;
 };
+
+inline result<key> detail::key_from_pkey(crypto::pkey_ptr pkey) {
+    if (!pkey) return errc::key_invalid;
+    const auto info = crypto::inspect(pkey.get());
+    if (!info) return errc::key_invalid;
+    if (info->family == key_family::rsa && info->bits < 2048) return errc::key_too_weak;
+    auto impl = std::make_shared<crypto::key_material>();
+    impl->family = info->family;
+    impl->named_curve = info->named_curve;
+    impl->bits = info->bits;
+    impl->has_private = info->has_private;
+    impl->pkey = crypto::shared_pkey(std::move(pkey));
+    return key(std::move(impl));
+}
 
 /// A key known at compile time to belong to family F, so that, e.g., an HMAC key cannot reach RS256.
 template <key_family F>

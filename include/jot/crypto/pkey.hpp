@@ -13,6 +13,7 @@
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <utility>      // std::pair
 #include <vector>       // std::vector
 
 #include "openssl.hpp"
@@ -290,6 +291,42 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
 [[nodiscard]] inline pkey_ptr public_part(EVP_PKEY* k) {
     const std::string pem = to_pem(k, false);
     return pem.empty() ? nullptr : pkey_from_pem(pem);
+}
+
+/// The JWK members (RFC 7518 §6, RFC 8037 §2) of an asymmetric key as raw big-endian bytes, in RFC 7638
+/// order; private members only with `include_private`. EC coordinates are padded to the curve size.
+[[nodiscard]] inline std::vector<std::pair<std::string_view, std::string>> jwk_members(EVP_PKEY* k,
+                                                                                       key_family family,
+                                                                                       curve c,
+                                                                                       bool include_private) {
+    std::vector<std::pair<std::string_view, std::string>> m;
+    switch (family) {
+        case key_family::rsa:
+            m = {{"e", bn_param(k, OSSL_PKEY_PARAM_RSA_E)}, {"n", bn_param(k, OSSL_PKEY_PARAM_RSA_N)}};
+            if (include_private) {
+                m.insert(m.end(), {{"d", bn_param(k, OSSL_PKEY_PARAM_RSA_D)},
+                                   {"p", bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR1)},
+                                   {"q", bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR2)},
+                                   {"dp", bn_param(k, OSSL_PKEY_PARAM_RSA_EXPONENT1)},
+                                   {"dq", bn_param(k, OSSL_PKEY_PARAM_RSA_EXPONENT2)},
+                                   {"qi", bn_param(k, OSSL_PKEY_PARAM_RSA_COEFFICIENT1)}});
+            }
+            break;
+        case key_family::ec: {
+            const std::size_t w = coordinate_size(c);
+            m = {{"x", bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, w)},
+                 {"y", bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, w)}};
+            if (include_private) m.emplace_back("d", bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, w));
+            break;
+        }
+        case key_family::okp:
+            m = {{"x", ed25519_raw(k, false)}};
+            if (include_private) m.emplace_back("d", ed25519_raw(k, true));
+            break;
+        case key_family::hmac:
+            break;
+    }
+    return m;
 }
 
 }  // namespace jot::inline v0::crypto
