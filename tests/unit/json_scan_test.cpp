@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <jot/detail/json.hpp>
+#include <jot/jwk.hpp>
 
 using jot::errc;
 using jot::detail::json_scanner;
@@ -90,6 +91,19 @@ TEST_CASE("json_scan bounds depth and refuses trailing bytes") {
     CHECK(scan(R"({"a":tru})") == errc::json_invalid);
     CHECK(scan(std::string(100000, '[')) == errc::payload_invalid);
     CHECK(scan("{\"a\":" + std::string(100000, '[')) == errc::json_too_deep);
+}
+
+TEST_CASE("json_scan and the strict DOM parser refuse bytes after a NUL (found by fuzz_json_scan)") {
+    const std::string doc = std::string(R"({"iss":"a","exp":1})") + '\0' + "e";
+    CHECK(scan(doc) == errc::json_invalid);
+    CHECK(dom(doc) == errc::json_invalid);
+    CHECK(
+        jot::parse_jwk(
+            std::string_view(
+                std::string(
+                    R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"})") +
+                '\0' + "junk"))
+            .error() == errc::key_invalid);
 }
 
 TEST_CASE("json_scan agrees with the strict DOM parser on valid and mutated documents") {

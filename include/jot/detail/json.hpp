@@ -152,7 +152,10 @@ private:
     } catch (...) {
         return errc::json_invalid;
     }
-    if (ok) return {};
+    // nlohmann stops at a NUL byte as if the input ended there, which would hide what follows it. A raw
+    // NUL is never valid JSON (RFC 8259 §7: control characters are escaped even inside strings).
+    if (ok)
+        return text.find('\0') == std::string_view::npos ? result<void>{} : result<void>{errc::json_invalid};
     return builder.error() == errc{} ? errc::json_invalid : builder.error();
 }
 
