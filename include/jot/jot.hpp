@@ -12,5 +12,6 @@
 #include "jws.hpp"
 #include "key.hpp"
 #include "key_set.hpp"
+#include "verification_cache.hpp"
 #include "verifier.hpp"
 #include "version.hpp"
