@@ -34,10 +34,9 @@ public:
     memory_store(const memory_store&) = delete;
     memory_store& operator=(const memory_store&) = delete;
 
-    [[nodiscard]] result<std::vector<std::string>> create_family(const family_record& f, const token_record& t,
-                                                                 std::size_t cap) {
+    [[nodiscard]] result<std::vector<std::string>> create_family(const family_record& f,
+                                                                 const token_record& t, std::size_t cap) {
         const std::lock_guard lock(m_);
-        maybe_purge(f.created);
         if (families_.contains(f.id) || tokens_.contains(t.id)) return errc::store_corrupt;
         std::vector<std::string> evicted;
         if (cap > 0) {
@@ -53,51 +52,14 @@ public:
         e.active = t.id;
         tokens_[t.id] = t;
         subjects_[f.subject].push_back(f.id);
+        maybe_purge(f.created);
         return evicted;
     }
 
     [[nodiscard]] result<rotate_outcome> rotate(const rotate_request& r) {
         const std::lock_guard lock(m_);
+        auto out = rotate_locked(r);
         maybe_purge(r.now);
-        rotate_outcome out;
-        const auto ti = tokens_.find(r.token_id);
-        if (ti == tokens_.end() || !hash_equal(ti->second.hash, r.presented)) return out;
-        token_record& t = ti->second;
-        const auto fi = families_.find(t.family);
-        if (fi == families_.end()) return errc::store_corrupt;
-        family_entry& fam = fi->second;
-        if (fam.record.revoked || t.state == token_state::revoked) {
-            out.status = rotate_status::revoked;
-        } else if (r.now >= fam.record.absolute_expiry || r.now >= t.idle_expiry) {
-            out.status = rotate_status::expired;
-        } else if (t.state == token_state::active) {
-            if (tokens_.contains(r.successor.id)) return errc::store_corrupt;
-            t.state = token_state::rotated;
-            t.successor = r.successor.id;
-            t.sealed_successor = r.sealed_successor;
-            t.grace_until = r.now + r.grace;
-            token_record next = r.successor;
-            next.family = fam.record.id;
-            next.generation = ++fam.record.generation;
-            next.state = token_state::active;
-            next.idle_expiry = std::min(next.idle_expiry, fam.record.absolute_expiry);
-            next.successor.clear();
-            next.sealed_successor.clear();
-            fam.tokens.push_back(next.id);
-            fam.active = next.id;
-            out.status = rotate_status::rotated;
-            out.successor = tokens_[next.id] = std::move(next);
-        } else if (const auto si = tokens_.find(t.successor); r.now < t.grace_until && !t.sealed_successor.empty() &&
-                                                              si != tokens_.end() &&
-                                                              si->second.state == token_state::active) {
-            out.status = rotate_status::grace_replay;
-            out.successor = si->second;
-            out.sealed_successor = t.sealed_successor;
-        } else {
-            revoke_family_locked(fam);
-            out.status = rotate_status::reused;
-        }
-        out.family = fam.record;
         return out;
     }
 
@@ -113,7 +75,8 @@ public:
         return it == families_.end() ? std::nullopt : std::optional(it->second.record);
     }
 
-    [[nodiscard]] result<std::optional<family_record>> revoke_token(std::string_view id, const secret_hash& h) {
+    [[nodiscard]] result<std::optional<family_record>> revoke_token(std::string_view id,
+                                                                    const secret_hash& h) {
         const std::lock_guard lock(m_);
         const auto ti = tokens_.find(id);
         if (ti == tokens_.end() || !hash_equal(ti->second.hash, h)) return std::optional<family_record>{};
@@ -139,7 +102,6 @@ public:
     [[nodiscard]] result<std::vector<family_record>> revoke_subject(std::string_view subject, time_point now,
                                                                     time_point until) {
         const std::lock_guard lock(m_);
-        maybe_purge(now);
         std::vector<family_record> out;
         for (const family_record* f : live_families(subject, now)) {
             family_entry& e = families_.find(f->id)->second;
@@ -150,10 +112,12 @@ public:
         rev.subject = subject;
         rev.not_before = now;
         rev.until = std::max(rev.until, until);
+        maybe_purge(now);
         return out;
     }
 
-    [[nodiscard]] result<std::vector<family_record>> families_of(std::string_view subject, time_point now) const {
+    [[nodiscard]] result<std::vector<family_record>> families_of(std::string_view subject,
+                                                                 time_point now) const {
         const std::lock_guard lock(m_);
         std::vector<family_record> out;
         for (const family_record* f : live_families(subject, now)) out.push_back(*f);
@@ -228,6 +192,49 @@ private:
         return out;
     }
 
+    result<rotate_outcome> rotate_locked(const rotate_request& r) {
+        rotate_outcome out;
+        const auto ti = tokens_.find(r.token_id);
+        if (ti == tokens_.end() || !hash_equal(ti->second.hash, r.presented)) return out;
+        token_record& t = ti->second;
+        const auto fi = families_.find(t.family);
+        if (fi == families_.end()) return errc::store_corrupt;
+        family_entry& fam = fi->second;
+        if (fam.record.revoked || t.state == token_state::revoked) {
+            out.status = rotate_status::revoked;
+        } else if (r.now >= fam.record.absolute_expiry || r.now >= t.idle_expiry) {
+            out.status = rotate_status::expired;
+        } else if (t.state == token_state::active) {
+            if (tokens_.contains(r.successor.id)) return errc::store_corrupt;
+            t.state = token_state::rotated;
+            t.successor = r.successor.id;
+            t.sealed_successor = r.sealed_successor;
+            t.grace_until = r.now + r.grace;
+            token_record next = r.successor;
+            next.family = fam.record.id;
+            next.generation = ++fam.record.generation;
+            next.state = token_state::active;
+            next.idle_expiry = std::min(next.idle_expiry, fam.record.absolute_expiry);
+            next.successor.clear();
+            next.sealed_successor.clear();
+            fam.tokens.push_back(next.id);
+            fam.active = next.id;
+            out.status = rotate_status::rotated;
+            out.successor = tokens_[next.id] = std::move(next);
+        } else if (const auto si = tokens_.find(t.successor);
+                   r.now < t.grace_until && !t.sealed_successor.empty() && si != tokens_.end() &&
+                   si->second.state == token_state::active) {
+            out.status = rotate_status::grace_replay;
+            out.successor = si->second;
+            out.sealed_successor = t.sealed_successor;
+        } else {
+            revoke_family_locked(fam);
+            out.status = rotate_status::reused;
+        }
+        out.family = fam.record;
+        return out;
+    }
+
     void revoke_family_locked(family_entry& e) {
         e.record.revoked = true;
         e.active.clear();
@@ -239,6 +246,7 @@ private:
         }
     }
 
+    // After the step, never before it: the step reports `expired` for a record that has just expired.
     void maybe_purge(time_point now) {
         if (now < next_purge_) return;
         purge_locked(now);

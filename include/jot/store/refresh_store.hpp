@@ -24,11 +24,11 @@ enum class token_state { active, rotated, revoked };
 struct family_record {
     std::string id{};
     std::string subject{};
-    std::string client{};              // OAuth client_id
-    std::string claims{};              // custom access-token claims of the session: JSON object text, or empty
+    std::string client{};  // OAuth client_id
+    std::string claims{};  // custom access-token claims of the session: JSON object text, or empty
     time_point created{};
-    time_point absolute_expiry{};      // fixed at login, never extended by rotation
-    std::uint64_t generation = 0;      // generation of the newest token; the first token is generation 1
+    time_point absolute_expiry{};  // fixed at login, never extended by rotation
+    std::uint64_t generation = 0;  // generation of the newest token; the first token is generation 1
     bool revoked = false;
     friend bool operator==(const family_record&, const family_record&) = default;
 };
@@ -41,10 +41,10 @@ struct token_record {
     secret_hash hash{};
     token_state state = token_state::active;
     time_point created{};
-    time_point idle_expiry{};          // sliding: each successor gets a new one, capped by the family's
-    std::string successor{};           // rotated: the id of the token that replaced it
-    std::string sealed_successor{};    // rotated: the successor sealed under this token's secret (grace window)
-    time_point grace_until{};          // rotated: the end of the grace window
+    time_point idle_expiry{};        // sliding: each successor gets a new one, capped by the family's
+    std::string successor{};         // rotated: the id of the token that replaced it
+    std::string sealed_successor{};  // rotated: the successor sealed under this token's secret (grace window)
+    time_point grace_until{};        // rotated: the end of the grace window
     friend bool operator==(const token_record&, const token_record&) = default;
 };
 
@@ -74,10 +74,10 @@ struct store_dump {
 
 /// The input of the rotation step.
 struct rotate_request {
-    std::string token_id{};            // id of the presented token
-    secret_hash presented{};           // SHA-256 of the presented secret
-    token_record successor{};          // id, hash, created, idle_expiry; the store sets family and generation
-    std::string sealed_successor{};    // kept on the presented token until now + grace; empty when grace is 0
+    std::string token_id{};          // id of the presented token
+    secret_hash presented{};         // SHA-256 of the presented secret
+    token_record successor{};        // id, hash, created, idle_expiry; the store sets family and generation
+    std::string sealed_successor{};  // kept on the presented token until now + grace; empty when grace is 0
     time_point now{};
     std::chrono::seconds grace{0};
 };
@@ -95,20 +95,26 @@ enum class rotate_status {
 /// The result of the rotation step.
 struct rotate_outcome {
     rotate_status status = rotate_status::not_found;
-    family_record family{};            // the family after the step (empty for not_found)
-    token_record successor{};          // rotated: the new token; grace_replay: the existing successor
-    std::string sealed_successor{};    // grace_replay: the sealed successor kept on the presented token
+    family_record family{};          // the family after the step (empty for not_found)
+    token_record successor{};        // rotated: the new token; grace_replay: the existing successor
+    std::string sealed_successor{};  // grace_replay: the sealed successor kept on the presented token
 };
 
 /// The name of a status as written in the enum, e.g. "grace_replay".
 [[nodiscard]] constexpr const char* name(rotate_status s) noexcept {
     switch (s) {
-        case rotate_status::rotated: return "rotated";
-        case rotate_status::grace_replay: return "grace_replay";
-        case rotate_status::reused: return "reused";
-        case rotate_status::expired: return "expired";
-        case rotate_status::revoked: return "revoked";
-        case rotate_status::not_found: return "not_found";
+        case rotate_status::rotated:
+            return "rotated";
+        case rotate_status::grace_replay:
+            return "grace_replay";
+        case rotate_status::reused:
+            return "reused";
+        case rotate_status::expired:
+            return "expired";
+        case rotate_status::revoked:
+            return "revoked";
+        case rotate_status::not_found:
+            return "not_found";
     }
     return "unknown";
 }
@@ -116,34 +122,40 @@ struct rotate_outcome {
 /// The name of a state as written in the enum, e.g. "rotated".
 [[nodiscard]] constexpr const char* name(token_state s) noexcept {
     switch (s) {
-        case token_state::active: return "active";
-        case token_state::rotated: return "rotated";
-        case token_state::revoked: return "revoked";
+        case token_state::active:
+            return "active";
+        case token_state::rotated:
+            return "rotated";
+        case token_state::revoked:
+            return "revoked";
     }
     return "unknown";
 }
 
+// The requirements table is Markdown, one row per line: clang-format must not reflow it.
+// clang-format off
 /// A backend that keeps refresh-token families. Every operation is one atomic step: concurrent calls,
 /// from threads or processes, behave as if they ran one after another. Outcomes are values; a result
 /// holds an error only when the backend failed (store_unavailable, store_corrupt). All members are
 /// thread-safe. A family is *live* when it is not revoked, its absolute expiry has not passed and its
-/// active token's idle expiry has not passed.
+/// active token's idle expiry has not passed. A record past its expiry may be dropped at any later time
+/// (by purge_expired or by the backend); until then a step reports it as expired, afterwards as not found.
 ///
 /// | expression | result | semantics | atomicity |
 /// |---|---|---|---|
-/// | `s.create_family(f, t, cap)` | `result<std::vector<std::string>>` | inserts family `f` and its first token `t` (active, generation 1); if `cap > 0`, revokes the oldest live families of `f.subject` (by `created`, ties by insertion) so that at most `cap` remain live including `f`; returns the evicted ids, oldest first | one step |
-/// | `s.rotate(r)` | `result<rotate_outcome>` | the refresh step below | one step (compare-and-swap) |
-/// | `s.find_token(id)` | `result<std::optional<token_record>>` | the token record, if present | read |
-/// | `s.find_family(id)` | `result<std::optional<family_record>>` | the family record, if present | read |
-/// | `s.revoke_token(id, h)` | `result<std::optional<family_record>>` | if token `id` exists and its hash equals `h` (constant time): marks it revoked, and its family too if it was the active token; returns the family after the step; else `nullopt`, no write | one step |
-/// | `s.revoke_family(id)` | `result<std::optional<family_record>>` | marks the family and all its tokens revoked, clears sealed successors; `nullopt` if unknown | one step |
-/// | `s.revoke_subject(sub, now, until)` | `result<std::vector<family_record>>` | revokes every live family of `sub` (as `revoke_family`), sets the subject's not-before to `now` (kept until `until`); returns the families it revoked | one step |
+/// | `s.create_family(f, t, cap)` | `result<std::vector<std::string>>` | inserts family `f` and its first token `t` (active, generation 1); if `cap > 0`, first revokes the oldest live families of `f.subject` (by `created`, ties by insertion order) so that at most `cap` are live with `f`; returns the evicted ids, oldest first | one step |
+/// | `s.rotate(r)` | `result<rotate_outcome>` | the refresh step, below | one step (compare-and-swap) |
+/// | `s.find_token(id)` | `result<std::optional<token_record>>` | the token, if held | read |
+/// | `s.find_family(id)` | `result<std::optional<family_record>>` | the family, if held | read |
+/// | `s.revoke_token(id, h)` | `result<std::optional<family_record>>` | if token `id` is held and its hash equals `h` (constant time): marks it revoked, and its family too (as `revoke_family`) if it was the active token; returns the family after the step; otherwise `nullopt` and no write | one step |
+/// | `s.revoke_family(id)` | `result<std::optional<family_record>>` | marks the family and all its tokens revoked and clears their sealed successors; returns the family after the step, `nullopt` if unknown | one step |
+/// | `s.revoke_subject(sub, now, until)` | `result<std::vector<family_record>>` | revokes every live family of `sub` (as `revoke_family`) and sets the subject's not-before to `now`, kept until at least `until`; returns the families it revoked | one step |
 /// | `s.families_of(sub, now)` | `result<std::vector<family_record>>` | the live families of `sub`, oldest first | read |
-/// | `s.deny_jti(jti, until)` | `result<void>` | puts an access token's jti on the denylist until `until` (keeps the later time if present) | one step |
-/// | `s.is_denied(jti, now)` | `result<bool>` | true if `jti` is denied and `now < until` | read |
+/// | `s.deny_jti(jti, until)` | `result<void>` | puts an access token's jti on the denylist until `until` (the later time wins if present) | one step |
+/// | `s.is_denied(jti, now)` | `result<bool>` | true if `jti` is on the denylist and `now < until` | read |
 /// | `s.subject_not_before(sub, now)` | `result<std::optional<time_point>>` | the subject's not-before, if set and `now < until` | read |
-/// | `s.purge_expired(now)` | `result<std::size_t>` | removes tokens with `now >= idle_expiry`, families with `now >= absolute_expiry` or no token left (with their tokens), denylist and not-before entries with `now >= until`; clears sealed successors with `now >= grace_until`; returns the number of records removed | one step |
-/// | `s.dump()` | `result<store_dump>` | every record | read (a consistent snapshot) |
+/// | `s.purge_expired(now)` | `result<std::size_t>` | removes tokens with `now >= idle_expiry`; families with `now >= absolute_expiry` or no token left, with their tokens; denylist and not-before entries with `now >= until`; clears sealed successors with `now >= grace_until`; returns the number of records removed | one step |
+/// | `s.dump()` | `result<store_dump>` | every record (tests and audits) | read (one consistent snapshot) |
 ///
 /// The refresh step `s.rotate(r)`, with `t` the token `r.token_id` and `f` its family, checks in this order:
 /// 1. no `t`, or `t.hash != r.presented` (constant time) -> `not_found`; no write. A wrong secret is not
@@ -159,6 +171,7 @@ struct rotate_outcome {
 ///    still active -> `grace_replay` with that successor and `t.sealed_successor`; no write.
 /// 6. otherwise (`t.state == rotated`) -> `reused`: `f` and all its tokens become revoked, sealed successors
 ///    are cleared. The outcome is returned once; later presentations of the family's tokens give `revoked`.
+// clang-format on
 template <class S>
 concept refresh_store = requires(S& s, const family_record& f, const token_record& t, const rotate_request& r,
                                  std::string_view id, const secret_hash& h, time_point now, std::size_t cap) {
