@@ -2,6 +2,7 @@
 // jot against the floor: the same signature done directly with OpenSSL 3 on the same bytes, with the key
 // parsed and the algorithm fetched in advance. Names: sign/<ALG>/jot, sign/<ALG>/floor, verify/<ALG>/...
 #include <jot/jot.hpp>
+#include <jot/token_service.hpp>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -246,6 +247,90 @@ void jwks_lookup_by_kid(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(keys.contains(wanted));
 }
 
+// The lifecycle on the memory store: a login (new family, access + refresh token) and a refresh rotation
+// (parse + hash the presented token, CAS in the store, seal nothing with grace 0, sign a new access token).
+std::shared_ptr<jot::token_service> service_for(jot::algorithm alg) {
+    auto ring = std::make_shared<jot::key_ring>(alg, jot::key::generate(alg).value());
+    return std::make_shared<jot::token_service>(
+        ring, jot::token_service_options{.issuer = "https://auth.example.com",
+                                         .audience = {"https://api.example.com"}});
+}
+
+void lifecycle_login(benchmark::State& state, jot::algorithm alg) {
+    const auto service = service_for(alg);
+    std::size_t n = 0;
+    for (auto _ : state) {
+        auto t = service->login("user-" + std::to_string(n++ % 1000), "web");
+        if (!t) state.SkipWithError("login failed");
+        benchmark::DoNotOptimize(t);
+    }
+}
+
+void lifecycle_refresh(benchmark::State& state, jot::algorithm alg) {
+    const auto service = service_for(alg);
+    std::string refresh = service->login("alice", "web").value().refresh_token;
+    for (auto _ : state) {
+        auto t = service->refresh(refresh);
+        if (!t) {
+            state.SkipWithError("refresh failed");
+            break;
+        }
+        refresh = std::move(t->refresh_token);
+    }
+}
+
+// The breakdown of one refresh: the store's compare-and-swap alone, and the refresh token's parse + hash.
+void lifecycle_store_rotate_only(benchmark::State& state) {
+    jot::memory_store store;
+    const auto now = std::chrono::system_clock::now();
+    auto first = jot::refresh_token::generate().value();
+    const jot::family_record family{.id = "f1",
+                                    .subject = "alice",
+                                    .client = "web",
+                                    .created = now,
+                                    .absolute_expiry = now + std::chrono::hours(24),
+                                    .generation = 1};
+    if (!store.create_family(family,
+                             {.id = first.id(),
+                              .family = "f1",
+                              .generation = 1,
+                              .hash = first.hash(),
+                              .created = now,
+                              .idle_expiry = now + std::chrono::hours(1)},
+                             0))
+        state.SkipWithError("create_family failed");
+    std::vector<jot::refresh_token> next;
+    for (int i = 0; i < 4096; ++i) next.push_back(jot::refresh_token::generate().value());
+    std::size_t i = 0;
+    jot::refresh_token current = first;
+    for (auto _ : state) {
+        const auto& successor = next[i++ % next.size()];
+        auto out = store.rotate({.token_id = current.id(),
+                                 .presented = current.hash(),
+                                 .successor = {.id = successor.id(),
+                                               .hash = successor.hash(),
+                                               .created = now,
+                                               .idle_expiry = now + std::chrono::hours(1)},
+                                 .now = now});
+        if (!out || out->status != jot::rotate_status::rotated) {
+            state.SkipWithError("rotate failed (token reuse in the ring of successors)");
+            break;
+        }
+        current = successor;
+        if (i % next.size() == 0) {  // fresh successors, so none is presented twice
+            for (auto& t : next) t = jot::refresh_token::generate().value();
+        }
+    }
+}
+
+void lifecycle_refresh_token_parse_hash(benchmark::State& state) {
+    const std::string text = jot::refresh_token::generate().value().text();
+    for (auto _ : state) {
+        auto t = jot::refresh_token::parse(text);
+        benchmark::DoNotOptimize(t->hash());
+    }
+}
+
 void register_all() {
     for (const auto& t : jot::all_algorithms) {
         const std::string n(t.name);
@@ -259,6 +344,14 @@ void register_all() {
     benchmark::RegisterBenchmark("verify/HS256/jot_cached_hit", verify_cached, jot::algorithm::hs256);
     benchmark::RegisterBenchmark("verify/ES256/jot_cached_hit", verify_cached, jot::algorithm::es256);
     benchmark::RegisterBenchmark("decode/HS256/base64_and_json", decode_only);
+    for (const auto alg : {jot::algorithm::hs256, jot::algorithm::es256, jot::algorithm::eddsa}) {
+        const std::string n(jot::name(alg));
+        benchmark::RegisterBenchmark(("lifecycle/login/" + n + "/memory").c_str(), lifecycle_login, alg);
+        benchmark::RegisterBenchmark(("lifecycle/refresh/" + n + "/memory").c_str(), lifecycle_refresh, alg);
+    }
+    benchmark::RegisterBenchmark("lifecycle/breakdown/store_rotate/memory", lifecycle_store_rotate_only);
+    benchmark::RegisterBenchmark("lifecycle/breakdown/refresh_token_parse_hash",
+                                 lifecycle_refresh_token_parse_hash);
     benchmark::RegisterBenchmark("jwks/lookup_by_kid/8_keys", jwks_lookup_by_kid);
 }
 
