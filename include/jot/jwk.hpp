@@ -181,9 +181,14 @@ namespace detail {
 }
 
 /// RFC 7638 thumbprint: base64url SHA-256 of the required public members, sorted, without whitespace.
+/// Throws setup_error if the digest itself fails.
 [[nodiscard]] inline std::string thumbprint(const key& k) {
-    nlohmann::json required = key_parameters(k, k.is_symmetric());  // oct's required member is its secret
-    const auto digest = crypto::sha256(required.dump());            // nlohmann objects are sorted and compact
+    // RFC 7638 §3.2: the required members only, in lexicographic order, without whitespace (nlohmann objects
+    // are sorted and dump() is compact). HMAC keys: the required member is the secret itself.
+    const nlohmann::json required = key_parameters(k, k.is_symmetric());
+    std::array<unsigned char, 32> digest{};
+    if (!crypto::sha256(required.dump(), digest))
+        throw setup_error("jot: SHA-256 failed while computing a thumbprint");
     return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 

@@ -40,6 +40,7 @@ public:
         if (!crypto::random_bytes(id) || !crypto::random_bytes(std::as_writable_bytes(std::span(t.secret_))))
             return errc::crypto_failure;
         t.id_ = base64url_encode(id);
+        if (!t.compute_hash()) return errc::crypto_failure;
         return t;
     }
 
@@ -58,6 +59,7 @@ public:
         std::copy(scratch.begin(), scratch.end(), reinterpret_cast<char*>(t.secret_.data()));
         crypto::cleanse(scratch.data(), scratch.size());
         t.id_.assign(text.substr(0, id_chars));
+        if (!t.compute_hash()) return errc::crypto_failure;
         return t;
     }
 
@@ -79,16 +81,19 @@ public:
     [[nodiscard]] std::span<const unsigned char, refresh_token_secret_bytes> secret() const noexcept {
         return secret_;
     }
-    /// SHA-256 of the secret, the only form in which a store keeps it.
-    [[nodiscard]] secret_hash hash() const noexcept {
-        return crypto::sha256(
-            std::string_view(reinterpret_cast<const char*>(secret_.data()), secret_.size()));
-    }
+    /// SHA-256 of the secret, the only form in which a store keeps it (computed once, when the token is
+    /// made).
+    [[nodiscard]] const secret_hash& hash() const noexcept { return hash_; }
 
 private:
     refresh_token() = default;
+    bool compute_hash() noexcept {
+        return crypto::sha256(std::string_view(reinterpret_cast<const char*>(secret_.data()), secret_.size()),
+                              hash_);
+    }
     std::string id_;
     std::array<unsigned char, refresh_token_secret_bytes> secret_{};
+    secret_hash hash_{};
 };
 
 /// Compares two secret hashes in constant time (the time does not depend on where they differ).

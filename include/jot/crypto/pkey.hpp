@@ -6,6 +6,7 @@
 #include <openssl/bn.h>
 #include <openssl/decoder.h>
 #include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -45,11 +46,16 @@ inline curve curve_from_group_name(std::string_view n) {
     return curve::none;
 }
 
-inline bool has_bn_param(EVP_PKEY* k, const char* name) {
-    BIGNUM* bn = nullptr;
-    const bool ok = EVP_PKEY_get_bn_param(k, name, &bn) == 1 && bn != nullptr;
-    BN_clear_free(bn);
-    return ok;
+// Whether the key holds its private part. One export call either fails (nullopt: the key is refused) or
+// lists exactly what the key has, so a failing library can never make a private key pass for a public one.
+inline std::optional<bool> has_private_param(EVP_PKEY* k, const char* name) {
+    OSSL_PARAM* params = nullptr;
+    if (EVP_PKEY_todata(k, EVP_PKEY_KEYPAIR, &params) != 1 || params == nullptr) return std::nullopt;
+    const bool found = OSSL_PARAM_locate(params, name) != nullptr;
+    for (OSSL_PARAM* p = params; p->key != nullptr; ++p)  // the export holds the private key's bytes
+        if (p->data != nullptr) cleanse(p->data, p->data_size);
+    OSSL_PARAM_free(params);
+    return found;
 }
 
 inline pkey_ptr decode(std::string_view data, const char* input_type, int selection) {
@@ -88,10 +94,11 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
 [[nodiscard]] inline std::optional<pkey_info> inspect(EVP_PKEY* k) {
     pkey_info info;
     info.bits = static_cast<std::size_t>(EVP_PKEY_get_bits(k));
+    const char* private_param = nullptr;
     switch (EVP_PKEY_get_base_id(k)) {
         case EVP_PKEY_RSA:
             info.family = key_family::rsa;
-            info.has_private = detail::has_bn_param(k, OSSL_PKEY_PARAM_RSA_D);
+            private_param = OSSL_PKEY_PARAM_RSA_D;
             break;
         case EVP_PKEY_EC: {
             info.family = key_family::ec;
@@ -101,19 +108,23 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
                 return std::nullopt;
             info.named_curve = detail::curve_from_group_name(std::string_view(group, len));
             if (info.named_curve == curve::none) return std::nullopt;
-            info.has_private = detail::has_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY);
+            private_param = OSSL_PKEY_PARAM_PRIV_KEY;
             break;
         }
-        case EVP_PKEY_ED25519: {
+        case EVP_PKEY_ED25519:
             info.family = key_family::okp;
             info.named_curve = curve::ed25519;
-            std::size_t len = 0;
-            info.has_private = EVP_PKEY_get_raw_private_key(k, nullptr, &len) == 1 && len == 32;
+            private_param = OSSL_PKEY_PARAM_PRIV_KEY;
             break;
-        }
         default:
             return std::nullopt;
     }
+    const auto has_private = detail::has_private_param(k, private_param);
+    if (!has_private) {
+        clear_errors();
+        return std::nullopt;
+    }
+    info.has_private = *has_private;
     clear_errors();
     return info;
 }

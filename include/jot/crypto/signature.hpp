@@ -151,13 +151,15 @@ inline bool init_digest_op(EVP_MD_CTX* ctx, EVP_PKEY* key, const algorithm_trait
     return r == 1 ? check::valid : r == 0 ? check::invalid : check::invalid;
 }
 
-/// SHA-256 of `data`. Thread-safe.
-[[nodiscard]] inline std::array<unsigned char, 32> sha256(std::string_view data) noexcept {
-    std::array<unsigned char, 32> out{};
+/// Writes the SHA-256 of `data` to `out`; false if the library failed (then `out` is zeroed). Thread-safe.
+[[nodiscard]] inline bool sha256(std::string_view data, std::array<unsigned char, 32>& out) noexcept {
     unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), out.data(), &len, message_digest(hash::sha256), nullptr) != 1)
-        clear_errors();
-    return out;
+    if (EVP_Digest(data.data(), data.size(), out.data(), &len, message_digest(hash::sha256), nullptr) == 1 &&
+        len == out.size())
+        return true;
+    out.fill(0);
+    clear_errors();
+    return false;
 }
 
 }  // namespace jot::inline v0::crypto
