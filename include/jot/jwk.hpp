@@ -45,7 +45,7 @@ struct jwk {
 
 /// Limits on a JWKS document; a JWKS often comes from the network.
 struct jwks_limits {
-    std::size_t max_bytes = 256 * 1024;
+    std::size_t max_bytes = std::size_t{256} * 1024;
     std::size_t max_keys = 64;
 };
 

@@ -20,7 +20,7 @@ namespace jot::inline v0 {
 
 /// Bounds on what the parser will look at. Both are runtime values; neither changes a type.
 struct parse_limits {
-    std::size_t max_token_bytes = 8 * 1024;
+    std::size_t max_token_bytes = std::size_t{8} * 1024;
     std::size_t max_json_depth = 16;
 };
 

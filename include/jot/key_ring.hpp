@@ -54,7 +54,7 @@ struct key_ring_state {
 class key_ring {
 public:
     /// A ring whose active key is `k` for `alg`. Throws setup_error if `k` cannot sign with `alg`.
-    key_ring(algorithm alg, key k, key_ring_options options = {}) : options_(options) {
+    key_ring(algorithm alg, const key& k, key_ring_options options = {}) : options_(options) {
         if (options_.retain_retired < std::chrono::seconds{0})
             throw setup_error("jot: key_ring_options.retain_retired must not be negative");
         state_ = make_state(signer(alg, k, thumbprint(k)), {}, 1);
@@ -62,7 +62,7 @@ public:
 
     /// Makes `k` the active key for `alg` and retires the previous one at `now`. Throws setup_error if `k`
     /// cannot sign with `alg`.
-    void rotate(algorithm alg, key k, time_point now = std::chrono::system_clock::now()) {
+    void rotate(algorithm alg, const key& k, time_point now = std::chrono::system_clock::now()) {
         signer next(alg, k, thumbprint(k));
         const std::lock_guard lock(write_);
         const auto old = snapshot_unpruned();
@@ -76,8 +76,8 @@ public:
     }
 
     /// Makes `k` the active key for the current algorithm.
-    void rotate(key k, time_point now = std::chrono::system_clock::now()) {
-        rotate(snapshot_unpruned()->active.alg(), std::move(k), now);
+    void rotate(const key& k, time_point now = std::chrono::system_clock::now()) {
+        rotate(snapshot_unpruned()->active.alg(), k, now);
     }
 
     /// Drops retired keys whose time is up at `now`; returns how many.

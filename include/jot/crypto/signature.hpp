@@ -148,7 +148,7 @@ inline bool init_digest_op(EVP_MD_CTX* ctx, EVP_PKEY* key, const algorithm_trait
     const int r = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                                    reinterpret_cast<const unsigned char*>(input.data()), input.size());
     if (r != 1) clear_errors();
-    return r == 1 ? check::valid : r == 0 ? check::invalid : check::invalid;
+    return r == 1 ? check::valid : check::invalid;  // a malformed signature is invalid, not a failing library
 }
 
 /// Writes the SHA-256 of `data` to `out`; false if the library failed (then `out` is zeroed). Thread-safe.
