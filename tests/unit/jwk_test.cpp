@@ -154,6 +154,19 @@ TEST_CASE("jwk builds a key set from a JWKS, binding each key to one allowed alg
     CHECK(jot::key_set_from_jwks(many, allowed).error() == errc::key_invalid);
 }
 
+TEST_CASE("jwk enforces the JWKS size and key-count limits at and beyond their bounds") {
+    const auto es = jot::key::generate(jot::algorithm::es256).value();
+    const std::array allowed{jot::algorithm::es256};
+    nlohmann::json jwks = {{"keys", nlohmann::json::array()}};
+    for (int i = 0; i < 4; ++i) jwks["keys"].push_back(jot::to_jwk(es, std::to_string(i)));
+    const std::string text = jwks.dump();
+    CHECK(jot::key_set_from_jwks(text, allowed, {.max_bytes = text.size(), .max_keys = 4}));
+    CHECK(jot::key_set_from_jwks(text, allowed, {.max_bytes = text.size() - 1, .max_keys = 4}).error() ==
+          errc::key_invalid);
+    CHECK(jot::key_set_from_jwks(text, allowed, {.max_bytes = text.size(), .max_keys = 3}).error() ==
+          errc::key_invalid);
+}
+
 TEST_CASE("jwk publishes a JWKS without secrets or private parts") {
     jot::key_set keys;
     keys.add(jot::algorithm::es256, jot::key::generate(jot::algorithm::es256).value(), "a")
