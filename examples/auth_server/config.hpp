@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// The auth server's configuration: flags, their JOT_* environment variables and an optional .env file.
+#pragma once
+
+#include <chrono>    // std::chrono::seconds
+#include <cstddef>   // std::size_t
+#include <optional>  // std::optional
+#include <string>    // std::string
+#include <vector>    // std::vector
+
+#include <CLI/CLI.hpp>
+
+#include <jot/algorithm.hpp>
+
+#include "../common/any_store.hpp"
+#include "../common/config.hpp"
+
+namespace jot_auth {
+
+/// Everything the auth server reads at start-up. Durations are checked by the token service too.
+struct config {
+    std::string host = "127.0.0.1";
+    int port = 4000;
+    std::string issuer = "http://127.0.0.1:4000";
+    std::string audience = "jot-example-api";
+    std::string client_id = "jot-example-web";  // client_id claim of access tokens issued by /login
+    std::string store = "sqlite:./jot-data/jot.db";
+    std::string keys = "./jot-data/keys";
+    std::string alg = "ES256";
+    std::chrono::seconds access_ttl = std::chrono::minutes{15};
+    std::chrono::seconds refresh_idle_ttl = std::chrono::days{14};
+    std::chrono::seconds refresh_absolute_ttl = std::chrono::days{30};
+    std::chrono::seconds grace{0};
+    std::chrono::seconds leeway{0};
+    std::size_t max_sessions = 0;
+    std::string users_file{};
+    std::vector<std::string> users{};    // NAME:PASSWORD
+    std::vector<std::string> clients{};  // ID:SECRET, for /introspect
+    bool cookie_secure = true;
+    std::string demo_api = "http://localhost:3000";  // the resource server the demo page at / calls
+    std::chrono::seconds rotate_keys_every{0};
+    std::chrono::seconds keys_reload{2};
+    std::size_t threads = 64;
+    std::size_t max_body = 16 * 1024;
+    bool hash_password = false;  // print the Argon2id hash of a password read on standard input, then exit
+};
+
+/// Parses flags over JOT_* variables over the .env file. Returns an exit status for --help and for
+/// mistakes (after printing them), or nullopt to go on.
+[[nodiscard]] inline std::optional<int> parse_config(int argc, char** argv, config& c) {
+    using jot_examples::add_config;
+    using jot_examples::add_duration;
+    CLI::App app{"jot example auth server: login, refresh-token rotation, revocation, introspection, JWKS",
+                 "auth_server"};
+    app.option_defaults()->always_capture_default();
+    try {
+        jot_examples::load_env_file(argc, argv);
+    } catch (const jot_examples::config_error& e) {
+        std::fprintf(stderr, "auth_server: %s\n", e.what());
+        return 2;
+    }
+    jot_examples::add_env_file_option(app);
+    add_config(app, "--host", c.host, "address to listen on");
+    add_config(app, "--port", c.port, "port to listen on (0 picks a free one)")->check(CLI::Range(0, 65535));
+    add_config(app, "--issuer", c.issuer, "iss of access tokens");
+    add_config(app, "--audience", c.audience, "aud of access tokens");
+    add_config(app, "--client-id", c.client_id, "client_id claim of tokens issued by /login");
+    add_config(app, "--store", c.store, jot_examples::store_kinds());
+    add_config(app, "--keys", c.keys,
+               "directory of signing keys (created 0700, keys 0600, shared by instances)");
+    add_config(app, "--alg", c.alg,
+               "signing algorithm (asymmetric: ES256, ES384, ES512, EdDSA, RS256, PS256, ...)");
+    add_duration(app, "--access-ttl", c.access_ttl, "access-token lifetime");
+    add_duration(app, "--refresh-idle-ttl", c.refresh_idle_ttl, "refresh-token idle lifetime (sliding)");
+    add_duration(app, "--refresh-absolute-ttl", c.refresh_absolute_ttl, "session lifetime (absolute)");
+    add_duration(app, "--grace", c.grace, "a just-rotated refresh token may be replayed this long", true);
+    add_duration(app, "--leeway", c.leeway, "clock skew allowed on access tokens (at most 5m)", true);
+    add_config(app, "--max-sessions", c.max_sessions,
+               "live sessions per user, oldest revoked beyond (0: no cap)");
+    add_config(app, "--users", c.users_file, "JSON file {name: argon2id PHC hash}");
+    app.add_option("--user", c.users, "NAME:PASSWORD, hashed at start (repeatable; for demos)")
+        ->envname(jot_examples::env_name("--user"))
+        ->allow_extra_args(false);
+    app.add_option("--client", c.clients, "ID:SECRET of a client allowed to call /introspect (repeatable)")
+        ->envname(jot_examples::env_name("--client"))
+        ->allow_extra_args(false);
+    app.add_flag("--cookie-secure,!--no-cookie-secure", c.cookie_secure,
+                 "mark the refresh cookie Secure (default on; off only for plain-HTTP development)")
+        ->envname(jot_examples::env_name("--cookie-secure"));
+    app.add_option("--demo-api", c.demo_api, "the resource server URL the demo page at / calls")
+        ->envname(jot_examples::env_name("--demo-api"));
+    add_duration(app, "--rotate-keys-every", c.rotate_keys_every,
+                 "make a new signing key when the newest is this old (0s: only on SIGHUP)", true);
+    add_duration(app, "--keys-reload", c.keys_reload, "how often to look for keys other instances added");
+    add_config(app, "--threads", c.threads, "HTTP worker threads (each keep-alive connection holds one)")
+        ->check(CLI::Range(1, 4096));
+    add_config(app, "--max-body", c.max_body, "largest request body in bytes")
+        ->check(CLI::Range(256, 1 << 20));
+    app.add_flag("--hash-password", c.hash_password,
+                 "read a password on standard input, print its Argon2id hash for a --users file, exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    const auto alg = jot::algorithm_from_name(c.alg);
+    if (!alg || jot::traits(*alg).family == jot::key_family::hmac) {
+        std::fprintf(stderr,
+                     "auth_server: --alg '%s' is not an asymmetric JWS algorithm (resource servers verify "
+                     "with the public keys of the JWKS)\n",
+                     c.alg.c_str());
+        return 2;
+    }
+    return std::nullopt;
+}
+
+}  // namespace jot_auth

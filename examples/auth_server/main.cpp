@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+// jot example auth server: the tutorial's /login, /token and /logout on jot's token lifecycle, and more.
+#include <atomic>              // std::atomic
+#include <chrono>              // std::chrono::steady_clock
+#include <condition_variable>  // std::condition_variable
+#include <cstdio>              // std::fprintf, stdout
+#include <exception>           // std::exception
+#include <iostream>            // std::cin
+#include <memory>              // std::make_shared
+#include <mutex>               // std::mutex, std::unique_lock
+#include <string>              // std::string
+#include <thread>              // std::thread
+
+#include <httplib.h>
+
+#include <jot/token_service.hpp>
+
+#include "../common/access_log.hpp"
+#include "../common/any_store.hpp"
+#include "../common/http.hpp"
+#include "../common/signals.hpp"
+#include "config.hpp"
+#include "keys.hpp"
+#include "routes.hpp"
+#include "users.hpp"
+
+namespace {
+
+/// Key reloads, scheduled rotations and purges, on one thread until stop().
+class maintenance {
+public:
+    maintenance(jot_auth::service& svc, jot_auth::key_directory& keys, const jot_auth::config& c,
+                jot_examples::access_log& log)
+        : thread_([&svc, &keys, &c, &log, this] { run(svc, keys, c, log); }) {}
+    maintenance(const maintenance&) = delete;
+    maintenance& operator=(const maintenance&) = delete;
+    ~maintenance() {
+        {
+            const std::lock_guard lock(m_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+
+private:
+    void run(jot_auth::service& svc, jot_auth::key_directory& keys, const jot_auth::config& c,
+             jot_examples::access_log& log) {
+        using clock = std::chrono::steady_clock;
+        auto next_purge = clock::now() + std::chrono::minutes{1};
+        std::unique_lock lock(m_);
+        while (!cv_.wait_for(lock, c.keys_reload, [this] { return stop_; })) {
+            lock.unlock();
+            try {
+                if (c.rotate_keys_every.count() > 0) keys.rotate(c.rotate_keys_every);
+                keys.reload();
+                if (clock::now() >= next_purge) {
+                    next_purge = clock::now() + std::chrono::minutes{1};
+                    if (const auto n = svc.purge_expired(); n && *n > 0)
+                        log.note("purge: removed " + std::to_string(*n) + " expired records");
+                }
+            } catch (const std::exception& e) {
+                log.note(std::string("maintenance: ") + e.what());
+            }
+            lock.lock();
+        }
+    }
+
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+int run(jot_auth::config& c) {
+    jot_examples::access_log log(stdout);
+    const auto say = [&log](const std::string& s) { log.note(s); };
+
+    const auto alg = *jot::algorithm_from_name(c.alg);
+    auto store = jot_examples::open_store(c.store);
+    // A retired key verifies for as long as any token it signed can live, plus a minute.
+    const auto retain = c.access_ttl + c.leeway + std::chrono::minutes{1};
+    jot_auth::key_directory keys(c.keys, alg, retain, say);
+
+    jot_auth::user_db users;
+    if (!c.users_file.empty()) users.load_file(c.users_file, jot_examples::read_text_file(c.users_file));
+    for (const auto& u : c.users) users.add_spec(u);
+    if (users.empty()) say("warning: no users (--users FILE or --user NAME:PASSWORD); every login fails");
+    jot_auth::client_db clients;
+    for (const auto& spec : c.clients) clients.add_spec(spec);
+
+    jot::token_service_options opts{
+        .issuer = c.issuer,
+        .audience = {c.audience},
+        .access_ttl = c.access_ttl,
+        .refresh_idle_ttl = c.refresh_idle_ttl,
+        .family_ttl = c.refresh_absolute_ttl,
+        .grace = c.grace,
+        .max_sessions = c.max_sessions,
+        .leeway = c.leeway,
+        .on_event =
+            [&log](const jot::lifecycle_event& e) {
+                // Ids only: the event never holds a token or a secret.
+                log.note(std::string("event ") + jot::name(e.kind) + " sub=" + e.subject +
+                         " family=" + e.family_id + " generation=" + std::to_string(e.generation));
+            },
+    };
+    jot_auth::service svc(keys.ring(), opts, std::make_shared<jot_examples::any_store>(store));
+
+    httplib::Server server;
+    jot_examples::configure_server(server, {.threads = c.threads, .max_body_bytes = c.max_body}, log);
+    jot_auth::auth_routes routes(svc, users, clients,
+                                 {.client_id = c.client_id,
+                                  .cookie_secure = c.cookie_secure,
+                                  .max_body = c.max_body,
+                                  .demo_api = c.demo_api});
+    routes.install(server);
+
+    int port = c.port;
+    if (port == 0 ? (port = server.bind_to_any_port(c.host)) <= 0 : !server.bind_to_port(c.host, port)) {
+        std::fprintf(stderr, "auth_server: cannot listen on %s:%d\n", c.host.c_str(), c.port);
+        return 1;
+    }
+    std::atomic<bool> stopping{false};
+    jot_examples::watch_signals(
+        [&server, &log, &stopping](int sig) {
+            log.note(std::string("shutting down on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+            stopping = true;
+            server.stop();
+        },
+        [&keys, &log] {
+            try {
+                keys.rotate();
+            } catch (const std::exception& e) {
+                log.note(std::string("SIGHUP: key rotation failed: ") + e.what());
+            }
+        });
+    maintenance background(svc, keys, c, log);
+    say("auth_server: store " + store.description() + ", keys " + c.keys + " (" + c.alg + ", active kid " +
+        keys.ring()->active_kid() + "), " + std::to_string(users.size()) + " users, " +
+        std::to_string(clients.size()) + " introspection clients");
+    say("auth_server listening on http://" + c.host + ":" + std::to_string(port));
+    const bool ok = server.listen_after_bind();
+    say("auth_server stopped");
+    return ok || stopping ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    jot_examples::block_signals();
+    jot_auth::config c;
+    if (const auto status = jot_auth::parse_config(argc, argv, c)) return *status;
+    try {
+        if (c.hash_password) {
+            std::string password;
+            std::getline(std::cin, password);
+            if (!password.empty() && password.back() == '\r') password.pop_back();
+            if (password.empty())
+                throw jot_examples::config_error("--hash-password: no password on standard input");
+            std::printf("%s\n", jot_auth::argon2id_hash(password).c_str());
+            return 0;
+        }
+        return run(c);
+    } catch (const jot_examples::config_error& e) {
+        std::fprintf(stderr, "auth_server: %s\n", e.what());
+        return 2;
+    } catch (const jot::setup_error& e) {
+        std::fprintf(stderr, "auth_server: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "auth_server: %s\n", e.what());
+        return 1;
+    }
+}

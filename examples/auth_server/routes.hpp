@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+// The auth server's endpoints: /login, /token, /refresh, /logout, /logout-all, /revoke, /introspect, JWKS.
+#pragma once
+
+#include <openssl/crypto.h>  // CRYPTO_memcmp
+#include <openssl/evp.h>     // EVP_Digest, EVP_sha256
+
+#include <array>        // std::array
+#include <chrono>       // std::chrono::seconds
+#include <cstdint>      // std::int64_t
+#include <map>          // std::map
+#include <optional>     // std::optional
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <vector>       // std::vector
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <jot/base64url.hpp>
+#include <jot/refresh_token.hpp>
+#include <jot/token_service.hpp>
+
+#include "../common/any_store.hpp"
+#include "../common/http.hpp"
+#include "../common/revocation.hpp"
+#include "demo_page.hpp"
+#include "users.hpp"
+
+namespace jot_auth {
+
+using service = jot::basic_token_service<jot_examples::any_store>;
+
+inline constexpr std::string_view refresh_cookie = "jot_refresh";
+
+/// SHA-256 of `data`.
+inline std::array<unsigned char, 32> sha256_of(std::string_view data) {
+    std::array<unsigned char, 32> out{};
+    unsigned int size = 0;
+    if (EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr) != 1 ||
+        size != out.size())
+        throw jot_examples::config_error("SHA-256 failed");
+    return out;
+}
+
+/// Clients that may call /introspect, with their secrets kept as SHA-256 and compared in constant time.
+class client_db {
+public:
+    /// Adds "ID:SECRET". Throws config_error if malformed.
+    void add_spec(const std::string& spec) {
+        const auto colon = spec.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+            throw jot_examples::config_error("--client expects ID:SECRET");
+        clients_[spec.substr(0, colon)] = sha256_of(std::string_view(spec).substr(colon + 1));
+    }
+
+    /// True if `id` exists and `secret` is its secret.
+    [[nodiscard]] bool check(const std::string& id, std::string_view secret) const {
+        const auto presented = sha256_of(secret);
+        const auto it = clients_.find(id);
+        const auto& expected = it == clients_.end() ? presented : it->second;
+        const bool same = CRYPTO_memcmp(expected.data(), presented.data(), presented.size()) == 0;
+        return same && it != clients_.end();
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return clients_.size(); }
+
+private:
+    std::map<std::string, std::array<unsigned char, 32>> clients_;
+};
+
+/// What the routes need besides the token service.
+struct route_options {
+    std::string client_id = "jot-example-web";
+    bool cookie_secure = true;
+    std::size_t max_body = 16 * 1024;
+    std::string demo_api{};  // the resource server the demo page calls
+};
+
+/// The endpoints of the auth server. Every handler is thread-safe (the service, users and clients are).
+class auth_routes {
+public:
+    auth_routes(service& svc, const user_db& users, const client_db& clients, route_options o)
+        : svc_(svc), users_(users), clients_(clients), o_(std::move(o)) {}
+
+    void install(httplib::Server& s) {
+        using jot_examples::post;
+        using req = const httplib::Request&;
+        using res = httplib::Response&;
+        using body = const std::string&;
+        const std::size_t max = o_.max_body;
+        post(s, "/login", max, [this](req q, res r, body b) { login(q, r, b); });
+        post(s, "/token", max, [this](req q, res r, body b) { token(q, r, b); });
+        post(s, "/refresh", max, [this](req q, res r, body) { refresh_cookie_flow(q, r); });
+        post(s, "/logout", max, [this](req q, res r, body b) { logout(q, r, b); });
+        post(s, "/logout-all", max, [this](req q, res r, body) { logout_all(q, r); });
+        post(s, "/revoke", max, [this](req q, res r, body b) { revoke(q, r, b); });
+        post(s, "/introspect", max, [this](req q, res r, body b) { introspect(q, r, b); });
+        s.Get("/.well-known/jwks.json", [this](const httplib::Request&, httplib::Response& r) {
+            r.set_header("Cache-Control", "public, max-age=60");
+            r.set_content(svc_.jwks().dump(), "application/json");
+        });
+        s.Get("/healthz", [this](const httplib::Request&, httplib::Response& r) { health(r); });
+        s.Get("/", [this](const httplib::Request&, httplib::Response& r) { demo(r); });
+    }
+
+private:
+    // GET /: the browser demo. The page keeps the access token in memory; the refresh token stays in the
+    // HttpOnly cookie. Inline script and style only, and it may talk only to us and the resource server.
+    void demo(httplib::Response& res) const {
+        std::string page(demo_page);
+        const std::string api =
+            nlohmann::json(o_.demo_api).dump();  // a JSON string is a safe attribute value
+        const std::string meta = "<meta name=\"jot-api\" content=" + api + ">";
+        page.insert(page.find("<title>"), meta + "\n");
+        res.set_header("Content-Security-Policy",
+                       "default-src 'none'; script-src 'unsafe-inline'; style-src "
+                       "'unsafe-inline'; connect-src 'self' " +
+                           o_.demo_api + "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("Cache-Control", "no-cache");
+        res.set_content(page, "text/html; charset=utf-8");
+    }
+
+    // POST /login {"username","password"}: Argon2id check, then a new session.
+    void login(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+        const auto p = jot_examples::read_params(req, res, body);
+        if (!p) return;
+        const std::string* user = p->find("username");
+        const std::string* password = p->find("password");
+        if (!user || !password) {
+            jot_examples::send_error(res, 400, "invalid_request",
+                                     "username and password are required strings");
+            return;
+        }
+        if (!users_.verify(*user, *password)) {
+            jot_examples::send_error(res, 401, "invalid_credentials", "wrong username or password");
+            return;
+        }
+        const auto issued = svc_.login(*user, o_.client_id);
+        if (!issued) {
+            store_failure(res, issued.error());
+            return;
+        }
+        set_refresh_cookie(res, *issued);
+        send_tokens(res, *issued, true);
+    }
+
+    // POST /token: RFC 6749 §6 (form, grant_type=refresh_token) or JSON {"refresh_token"}.
+    void token(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+        const auto p = jot_examples::read_params(req, res, body);
+        if (!p) return;
+        const bool form = jot_examples::media_type(req) == "application/x-www-form-urlencoded";
+        const std::string* grant = p->find("grant_type");
+        if (form && !grant) {
+            jot_examples::send_error(res, 400, "invalid_request", "grant_type is required");
+            return;
+        }
+        if (grant && *grant != "refresh_token") {
+            jot_examples::send_error(res, 400, "unsupported_grant_type",
+                                     "only refresh_token is supported here");
+            return;
+        }
+        const std::string* rt = p->find("refresh_token");
+        if (!rt && !form) rt = p->find("token");  // the tutorial's {"token": ...}
+        if (!rt || rt->empty()) {
+            jot_examples::send_error(res, 400, "invalid_request", "refresh_token is required");
+            return;
+        }
+        const auto issued = svc_.refresh(*rt);
+        if (!issued) {
+            grant_failure(res, issued.error());
+            return;
+        }
+        send_tokens(res, *issued, true);
+    }
+
+    // POST /refresh: the refresh token from the HttpOnly cookie; needs "X-CSRF: 1", which a cross-site form
+    // cannot send without a CORS preflight this server never grants.
+    void refresh_cookie_flow(const httplib::Request& req, httplib::Response& res) {
+        if (req.get_header_value("X-CSRF") != "1") {
+            jot_examples::send_error(res, 403, "invalid_request", "the X-CSRF: 1 header is required");
+            return;
+        }
+        const auto rt = jot_examples::cookie(req, refresh_cookie);
+        if (!rt || rt->empty()) {
+            jot_examples::send_error(res, 400, "invalid_request", "no refresh cookie");
+            return;
+        }
+        const auto issued = svc_.refresh(*rt);
+        if (!issued) {
+            if (issued.error() == jot::condition::refresh_rejected) clear_refresh_cookie(res);
+            grant_failure(res, issued.error());
+            return;
+        }
+        set_refresh_cookie(res, *issued);
+        // The cookie flow keeps the refresh token out of reach of page scripts: it is only in the cookie.
+        send_tokens(res, *issued, false);
+    }
+
+    // POST /logout: revokes the family of the refresh token in the body or the cookie; 204 even if unknown.
+    void logout(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+        const auto p = jot_examples::read_params(req, res, body, true);
+        if (!p) return;
+        std::optional<std::string> rt;
+        if (const auto* v = p->find("refresh_token"))
+            rt = *v;
+        else if (const auto* t = p->find("token"))
+            rt = *t;
+        else
+            rt = jot_examples::cookie(req, refresh_cookie);
+        if (rt && !revoke_session(*rt)) {
+            jot_examples::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
+            return;
+        }
+        // The caller's access token, if sent, ends now rather than at its expiry.
+        if (const auto b = jot_examples::bearer_token(req); b.what == jot_examples::bearer::kind::token) {
+            if (const auto t = svc_.verify_access(b.token)) (void)svc_.revoke_access(*t);
+        }
+        clear_refresh_cookie(res);
+        res.status = 204;
+    }
+
+    // POST /logout-all with a Bearer access token: every session of the subject, and its earlier access
+    // tokens.
+    void logout_all(const httplib::Request& req, httplib::Response& res) {
+        const auto b = jot_examples::bearer_token(req);
+        if (b.what != jot_examples::bearer::kind::token) {
+            jot_examples::send_bearer_challenge(res, "a Bearer access token is required");
+            return;
+        }
+        const auto t = svc_.verify_access(b.token);
+        if (!t) {
+            if (t.error() == jot::condition::store_failure) return store_failure(res, t.error());
+            jot_examples::send_bearer_challenge(res, describe_access(t.error()));
+            return;
+        }
+        const auto n = svc_.revoke_subject(t->subject());
+        if (!n) return store_failure(res, n.error());
+        clear_refresh_cookie(res);
+        res.status = 204;
+    }
+
+    // POST /revoke (RFC 7009): 200 whether or not the token was known; refresh tokens end their family,
+    // access tokens go on the denylist until they expire.
+    void revoke(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+        const auto p = jot_examples::read_params(req, res, body);
+        if (!p) return;
+        const std::string* tok = p->find("token");
+        if (!tok || tok->empty()) {
+            jot_examples::send_error(res, 400, "invalid_request", "token is required");
+            return;
+        }
+        bool ok = true;
+        if (looks_like_refresh_token(*tok)) {
+            ok = revoke_session(*tok);
+        } else if (const auto t = svc_.verify_access(*tok)) {
+            ok = static_cast<bool>(svc_.revoke_access(*t));
+        }
+        if (!ok) {
+            jot_examples::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
+            return;
+        }
+        jot_examples::no_store(res);
+        res.status = 200;
+    }
+
+    // POST /introspect (RFC 7662) with client Basic authentication.
+    void introspect(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+        if (!client_authenticated(req)) {
+            res.set_header("WWW-Authenticate", "Basic realm=\"jot\"");
+            jot_examples::send_error(res, 401, "invalid_client", "client authentication failed");
+            return;
+        }
+        const auto p = jot_examples::read_params(req, res, body);
+        if (!p) return;
+        const std::string* tok = p->find("token");
+        if (!tok || tok->empty()) {
+            jot_examples::send_error(res, 400, "invalid_request", "token is required");
+            return;
+        }
+        nlohmann::json out = {{"active", false}};
+        if (looks_like_refresh_token(*tok)) {
+            out = introspect_refresh(*tok);
+        } else if (const auto t = svc_.verify_access(*tok)) {
+            // As the resource server with --store: a token of a revoked session (logout, /revoke) is over.
+            const auto live = jot_examples::check_revocation(svc_.store(), jot_examples::facts_of(*t),
+                                                             std::chrono::system_clock::now(), true);
+            if (live) {
+                out = t->claims();
+                out["active"] = true;
+                out["token_type"] = "Bearer";
+            }
+        }
+        jot_examples::no_store(res);
+        jot_examples::send_json(res, 200, out);
+    }
+
+    void health(httplib::Response& res) {
+        const auto probe = svc_.store().is_denied("healthz", std::chrono::system_clock::now());
+        if (!probe) {
+            jot_examples::send_json(res, 503, {{"status", "store unavailable"}});
+            return;
+        }
+        jot_examples::send_json(res, 200, {{"status", "ok"}});
+    }
+
+    nlohmann::json introspect_refresh(const std::string& text) {
+        const nlohmann::json inactive = {{"active", false}};
+        const auto rt = jot::refresh_token::parse(text);
+        if (!rt) return inactive;
+        const auto t = svc_.store().find_token(rt->id());
+        if (!t || !*t) return inactive;
+        const auto presented = rt->hash();
+        if (CRYPTO_memcmp((*t)->hash.data(), presented.data(), presented.size()) != 0) return inactive;
+        const auto now = std::chrono::system_clock::now();
+        if ((*t)->state != jot::token_state::active || now >= (*t)->idle_expiry) return inactive;
+        const auto f = svc_.store().find_family((*t)->family);
+        if (!f || !*f || (*f)->revoked || now >= (*f)->absolute_expiry) return inactive;
+        return {{"active", true},
+                {"token_type", "refresh_token"},
+                {"iss", svc_.options().issuer},
+                {"sub", (*f)->subject},
+                {"client_id", (*f)->client},
+                {"sid", (*f)->id},
+                {"iat", unix_seconds((*t)->created)},
+                {"exp", unix_seconds((*t)->idle_expiry)}};
+    }
+
+    /// Revokes the family of a refresh token given with its secret. False only if the store failed.
+    bool revoke_session(const std::string& text) {
+        const auto revoked = svc_.revoke_token(text);
+        if (!revoked) return revoked.error() != jot::condition::store_failure;
+        if (!*revoked) return true;
+        // The secret matched: end the whole session, even if this token was an already rotated one.
+        const auto rt = jot::refresh_token::parse(text);
+        const auto t = svc_.store().find_token(rt->id());
+        if (!t) return false;
+        if (*t) {
+            const auto f = svc_.revoke_family((*t)->family);
+            if (!f) return false;
+        }
+        return true;
+    }
+
+    bool client_authenticated(const httplib::Request& req) const {
+        const std::string h = req.get_header_value("Authorization");
+        if (h.size() < 7 || (h.compare(0, 6, "Basic ") != 0 && h.compare(0, 6, "basic ") != 0)) return false;
+        const auto decoded = base64_standard_decode(std::string_view(h).substr(6));
+        if (!decoded) return false;
+        const auto colon = decoded->find(':');
+        if (colon == std::string::npos) return false;
+        // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
+        const auto id = jot_examples::parse_form("i=" + decoded->substr(0, colon));
+        const auto secret = jot_examples::parse_form("s=" + decoded->substr(colon + 1));
+        if (!id || !secret || id->empty() || secret->empty()) return false;
+        return clients_.check(id->begin()->second, secret->begin()->second);
+    }
+
+    static std::optional<std::string> base64_standard_decode(std::string_view s) {
+        while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+        while (!s.empty() && s.back() == '=') s.remove_suffix(1);
+        std::string url(s);
+        for (auto& c : url) {
+            if (c == '+')
+                c = '-';
+            else if (c == '/')
+                c = '_';
+            else if (c == '-' || c == '_')
+                return std::nullopt;
+        }
+        auto out = jot::base64url_decode(url);
+        if (!out) return std::nullopt;
+        return *std::move(out);
+    }
+
+    static bool looks_like_refresh_token(std::string_view t) noexcept {
+        return t.size() == jot::refresh_token_size && t.find('.') == 22;
+    }
+
+    static std::int64_t unix_seconds(jot::time_point t) {
+        return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    }
+
+    void send_tokens(httplib::Response& res, const jot::issued_tokens& t, bool with_refresh) const {
+        nlohmann::json body = {{"access_token", t.access_token},
+                               {"token_type", "Bearer"},
+                               {"expires_in", svc_.options().access_ttl.count()}};
+        if (with_refresh) body["refresh_token"] = t.refresh_token;
+        jot_examples::no_store(res);
+        jot_examples::send_json(res, 200, body);
+    }
+
+    void set_refresh_cookie(httplib::Response& res, const jot::issued_tokens& t) const {
+        const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(
+                                 t.refresh_expires_at - std::chrono::system_clock::now())
+                                 .count();
+        res.set_header("Set-Cookie",
+                       std::string(refresh_cookie) + "=" + t.refresh_token + "; HttpOnly" +
+                           (o_.cookie_secure ? "; Secure" : "") +
+                           "; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age > 0 ? max_age : 0));
+    }
+
+    void clear_refresh_cookie(httplib::Response& res) const {
+        res.set_header("Set-Cookie", std::string(refresh_cookie) + "=; HttpOnly" +
+                                         (o_.cookie_secure ? "; Secure" : "") +
+                                         "; SameSite=Strict; Path=/; Max-Age=0");
+    }
+
+    static void store_failure(httplib::Response& res, std::error_code ec) {
+        if (ec == jot::condition::store_failure)
+            jot_examples::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
+        else
+            jot_examples::send_error(res, 500, "server_error", "internal error");
+    }
+
+    // RFC 6749 §5.2: an invalid, expired, revoked or reused refresh token is invalid_grant.
+    static void grant_failure(httplib::Response& res, std::error_code ec) {
+        if (ec != jot::condition::refresh_rejected) return store_failure(res, ec);
+        const char* why = "the refresh token is invalid";
+        if (ec == jot::errc::refresh_token_expired)
+            why = "the refresh token expired";
+        else if (ec == jot::errc::refresh_token_revoked)
+            why = "the refresh token was revoked";
+        else if (ec == jot::errc::refresh_token_reused)
+            why = "the refresh token was already used; the session is revoked";
+        jot_examples::send_error(res, 400, "invalid_grant", why);
+    }
+
+    static const char* describe_access(std::error_code ec) {
+        if (ec == jot::errc::token_expired) return "the access token expired";
+        if (ec == jot::errc::token_revoked) return "the access token was revoked";
+        return "the access token is invalid";
+    }
+
+    service& svc_;
+    const user_db& users_;
+    const client_db& clients_;
+    route_options o_;
+};
+
+}  // namespace jot_auth

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+// The auth server's users: names with Argon2id password hashes (RFC 9106), verified in similar time
+// whether or not the name exists.
+#pragma once
+
+#include <argon2.h>
+#include <openssl/rand.h>  // RAND_bytes
+
+#include <algorithm>      // std::max
+#include <array>          // std::array
+#include <cstddef>        // std::size_t
+#include <cstdint>        // std::uint32_t
+#include <semaphore>      // std::counting_semaphore
+#include <string>         // std::string
+#include <string_view>    // std::string_view
+#include <thread>         // std::thread::hardware_concurrency
+#include <unordered_map>  // std::unordered_map
+
+#include <nlohmann/json.hpp>
+
+#include "../common/config.hpp"
+
+namespace jot_auth {
+
+/// Argon2id cost of the hashes this server makes: the OWASP recommendation (19 MiB, 2 passes, 1 lane).
+struct argon2_cost {
+    std::uint32_t passes = 2;
+    std::uint32_t memory_kib = 19 * 1024;
+    std::uint32_t lanes = 1;
+};
+
+/// An Argon2id hash in the PHC string format ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") of `password`
+/// with a fresh 16-byte salt. Throws config_error if hashing fails.
+[[nodiscard]] inline std::string argon2id_hash(std::string_view password, const argon2_cost& cost = {}) {
+    std::array<unsigned char, 16> salt{};
+    if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1)
+        throw jot_examples::config_error("the system random generator failed");
+    constexpr std::size_t hash_bytes = 32;
+    std::string encoded(
+        argon2_encodedlen(cost.passes, cost.memory_kib, cost.lanes, salt.size(), hash_bytes, Argon2_id),
+        '\0');
+    const int rc =
+        argon2id_hash_encoded(cost.passes, cost.memory_kib, cost.lanes, password.data(), password.size(),
+                              salt.data(), salt.size(), hash_bytes, encoded.data(), encoded.size());
+    if (rc != ARGON2_OK)
+        throw jot_examples::config_error(std::string("argon2id hashing failed: ") + argon2_error_message(rc));
+    encoded.resize(encoded.find('\0'));
+    return encoded;
+}
+
+/// Names and their Argon2id hashes. Filled at start-up, then read-only: verify() is thread-safe.
+class user_db {
+public:
+    /// At most `parallel` verifications run at once (each takes the hash's memory cost); 0 means the
+    /// number of cores.
+    explicit user_db(std::size_t parallel = 0)
+        : slots_(static_cast<std::ptrdiff_t>(parallel ? parallel
+                                                      : std::max(2u, std::thread::hardware_concurrency()))),
+          dummy_(argon2id_hash("jot-dummy-password-for-unknown-users")) {}
+
+    /// Adds `name` with an existing PHC-format Argon2id hash. Throws config_error for a bad name or hash.
+    void add_hash(const std::string& name, const std::string& encoded) {
+        check_name(name);
+        if (!encoded.starts_with("$argon2id$"))
+            throw jot_examples::config_error("user '" + name + "': the hash is not an Argon2id PHC string");
+        users_[name] = encoded;
+    }
+
+    /// Adds `name` with a hash of `password` made now.
+    void add_password(const std::string& name, std::string_view password) {
+        check_name(name);
+        if (password.empty()) throw jot_examples::config_error("user '" + name + "': empty password");
+        users_[name] = argon2id_hash(password);
+    }
+
+    /// Adds "NAME:PASSWORD" (the --user flag).
+    void add_spec(const std::string& spec) {
+        const auto colon = spec.find(':');
+        if (colon == std::string::npos || colon == 0)
+            throw jot_examples::config_error("--user expects NAME:PASSWORD");
+        add_password(spec.substr(0, colon), std::string_view(spec).substr(colon + 1));
+    }
+
+    /// Adds every user of a JSON file {"name": "$argon2id$...", ...}.
+    void load_file(const std::string& path, const std::string& text) {
+        const auto j = nlohmann::json::parse(text, nullptr, false);
+        if (!j.is_object())
+            throw jot_examples::config_error("--users '" + path + "': expected a JSON object {name: hash}");
+        for (const auto& [name, hash] : j.items()) {
+            if (!hash.is_string())
+                throw jot_examples::config_error("--users '" + path + "': the hash of '" + name +
+                                                 "' is not a string");
+            add_hash(name, hash.get<std::string>());
+        }
+    }
+
+    /// True if `name` exists and `password` matches its hash. An unknown name is checked against a dummy
+    /// hash, so both failures take about as long and give the same answer.
+    [[nodiscard]] bool verify(std::string_view name, std::string_view password) const {
+        if (name.size() > 256 || password.size() > 4096) return false;
+        const auto it = users_.find(std::string(name));
+        const std::string& encoded = it == users_.end() ? dummy_ : it->second;
+        slots_.acquire();
+        const int rc = argon2id_verify(encoded.c_str(), password.data(), password.size());
+        slots_.release();
+        return rc == ARGON2_OK && it != users_.end();
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return users_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return users_.size(); }
+
+private:
+    static void check_name(const std::string& name) {
+        if (name.empty() || name.size() > 256)
+            throw jot_examples::config_error("a user name must have 1 to 256 bytes");
+        for (const unsigned char c : name)
+            if (c < 0x20 || c == 0x7f)
+                throw jot_examples::config_error("a user name must not contain control characters");
+    }
+
+    mutable std::counting_semaphore<> slots_;
+    std::string dummy_;
+    std::unordered_map<std::string, std::string> users_;
+};
+
+}  // namespace jot_auth

@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: MIT
+// Black-box tests of examples/auth_server and examples/resource_server: real processes, real HTTP on
+// loopback, node's built-in fetch, net and node:test only.
+//
+//   node servers.test.mjs --auth <auth_server> --resource <resource_server> [--redis-server <redis-server>]
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+function arg(name, fallback) {
+    const i = process.argv.indexOf(name);
+    return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+const AUTH = arg('--auth', process.env.JOT_TEST_AUTH_SERVER);
+const RESOURCE = arg('--resource', process.env.JOT_TEST_RESOURCE_SERVER);
+const REDIS_SERVER = arg('--redis-server', 'redis-server');
+if (!AUTH || !RESOURCE) {
+    console.error('usage: node servers.test.mjs --auth <auth_server> --resource <resource_server>');
+    process.exit(2);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'jot-servers-'));
+const running = new Set();
+after(async () => {
+    await Promise.all([...running].map((p) => p.stop()));
+    rmSync(scratch, { recursive: true, force: true });
+});
+let dirCount = 0;
+const freshDir = () => {
+    const d = join(scratch, `t${++dirCount}`);
+    spawnSync('mkdir', ['-p', d]);
+    return d;
+};
+
+// The environment of a child: ours without any JOT_* variable, so that a developer's settings do not leak in.
+function cleanEnv(extra = {}) {
+    const env = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('JOT_')) env[k] = v;
+    return { ...env, ...extra };
+}
+
+// Starts a server with --port 0 and resolves once it printed "listening on http://HOST:PORT".
+function start(binary, args, { cwd, env = {}, name = 'server' } = {}) {
+    return new Promise((resolve, reject) => {
+        const child = spawn(binary, ['--port', '0', ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const proc = {
+            child,
+            get output() { return out; },
+            get errors() { return err; },
+            exited: new Promise((r) => child.on('exit', (code, signal) => r({ code, signal }))),
+            async stop(signal = 'SIGTERM') {
+                running.delete(proc);
+                if (child.exitCode !== null || child.signalCode !== null) return proc.exited;
+                child.kill(signal);
+                const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+                const r = await proc.exited;
+                clearTimeout(timer);
+                return r;
+            },
+            async waitFor(pattern, ms = 10000) {
+                const until = Date.now() + ms;
+                while (Date.now() < until) {
+                    if (pattern.test(out)) return;
+                    await sleep(50);
+                }
+                throw new Error(`${name}: no ${pattern} in output:\n${out}\n${err}`);
+            },
+        };
+        child.stdout.on('data', (d) => {
+            out += d;
+            const m = /listening on (http:\/\/[0-9.]+:(\d+))/.exec(out);
+            if (m && !settled) {
+                settled = true;
+                proc.url = m[1];
+                proc.port = Number(m[2]);
+                running.add(proc);
+                resolve(proc);
+            }
+        });
+        child.stderr.on('data', (d) => { err += d; });
+        child.on('exit', (code) => {
+            if (!settled) {
+                settled = true;
+                reject(new Error(`${name} exited with ${code} before listening:\n${out}\n${err}`));
+            }
+        });
+        setTimeout(() => {
+            if (!settled) {
+                settled = true;
+                child.kill('SIGKILL');
+                reject(new Error(`${name} did not start:\n${out}\n${err}`));
+            }
+        }, 20000);
+    });
+}
+
+const USERS = ['--user', 'Kyle:kyle-password', '--user', 'Jim:jim-password'];
+const CLIENT = ['--client', 'api-gateway:gateway-secret'];
+
+async function startAuth(extra = [], opts = {}) {
+    const dir = opts.cwd ?? freshDir();
+    const hasStore = extra.includes('--store');
+    const hasKeys = extra.includes('--keys');
+    const args = [...(hasStore ? [] : ['--store', 'memory']), ...(hasKeys ? [] : ['--keys', join(dir, 'keys')]), ...USERS, ...CLIENT, ...extra];
+    const auth = await start(AUTH, args, { cwd: dir, name: 'auth_server', ...opts });
+    auth.dir = dir;
+    return auth;
+}
+
+async function startResource(auth, extra = []) {
+    return start(RESOURCE, ['--jwks-url', `${auth.url}/.well-known/jwks.json`, '--jwks-min-interval', '1s', ...extra],
+        { cwd: auth.dir, name: 'resource_server' });
+}
+
+const json = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const form = (params) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+});
+const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+async function call(url, init = {}) {
+    const res = await fetch(url, init);
+    const text = await res.text();
+    let body = null;
+    try { body = text ? JSON.parse(text) : null; } catch { body = text; }
+    return { status: res.status, headers: res.headers, body, cookies: res.headers.getSetCookie() };
+}
+
+async function login(auth, user = 'Kyle', password = 'kyle-password') {
+    const r = await call(`${auth.url}/login`, json({ username: user, password }));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r;
+}
+
+const refreshForm = (auth, rt) => call(`${auth.url}/token`, form({ grant_type: 'refresh_token', refresh_token: rt }));
+const posts = (rs, at) => call(`${rs.url}/posts`, { headers: at === undefined ? {} : { authorization: `Bearer ${at}` } });
+const cookieValue = (setCookie) => /^jot_refresh=([^;]*)/.exec(setCookie ?? '')?.[1];
+const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid;
+const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url'));
+
+function assertInvalidGrant(r) {
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.equal(r.body.error, 'invalid_grant');
+    assert.equal(typeof r.body.error_description, 'string');
+}
+
+function assertBearerChallenge(r) {
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/);
+    assert.equal(r.body.error, 'invalid_token');
+}
+
+describe('the tutorial flow', () => {
+    test('login, GET /posts, access expiry, refresh, logout, refresh fails', async () => {
+        const auth = await startAuth(['--access-ttl', '2s']);
+        const rs = await startResource(auth);
+        const l = await login(auth);
+        assert.equal(l.body.token_type, 'Bearer');
+        assert.equal(l.body.expires_in, 2);
+        assert.equal(l.headers.get('cache-control'), 'no-store');
+        assert.equal(typeof l.body.refresh_token, 'string');
+        assert.equal(claimsOf(l.body.access_token).sub, 'Kyle');
+
+        let p = await posts(rs, l.body.access_token);
+        assert.equal(p.status, 200);
+        assert.deepEqual(p.body, [{ username: 'Kyle', title: 'Post 1' }]);
+        const jim = await login(auth, 'Jim', 'jim-password');
+        assert.deepEqual((await posts(rs, jim.body.access_token)).body, [{ username: 'Jim', title: 'Post 2' }]);
+
+        await sleep(2200);
+        p = await posts(rs, l.body.access_token);
+        assertBearerChallenge(p);
+        assert.match(p.body.error_description, /expired/);
+
+        // The tutorial's body shape {"token": ...} and RFC 6749's form both refresh.
+        const t1 = await call(`${auth.url}/token`, json({ token: l.body.refresh_token }));
+        assert.equal(t1.status, 200, JSON.stringify(t1.body));
+        assert.equal(t1.headers.get('cache-control'), 'no-store');
+        assert.notEqual(t1.body.refresh_token, l.body.refresh_token);
+        const t2 = await refreshForm(auth, t1.body.refresh_token);
+        assert.equal(t2.status, 200, JSON.stringify(t2.body));
+        assert.equal((await posts(rs, t2.body.access_token)).status, 200);
+
+        const out = await call(`${auth.url}/logout`, json({ refresh_token: t2.body.refresh_token }));
+        assert.equal(out.status, 204);
+        assertInvalidGrant(await refreshForm(auth, t2.body.refresh_token));
+    });
+
+    test('login answers unknown users and wrong passwords alike, in similar time', async () => {
+        const auth = await startAuth();
+        const time = async (user, password) => {
+            const t0 = performance.now();
+            const r = await call(`${auth.url}/login`, json({ username: user, password }));
+            return { r, ms: performance.now() - t0 };
+        };
+        const wrong = [], unknown = [];
+        for (let i = 0; i < 3; ++i) {
+            wrong.push(await time('Kyle', 'nope'));
+            unknown.push(await time('nobody', 'nope'));
+        }
+        for (const { r } of [...wrong, ...unknown]) {
+            assert.equal(r.status, 401);
+            assert.deepEqual(r.body, { error: 'invalid_credentials', error_description: 'wrong username or password' });
+        }
+        const median = (xs) => xs.map((x) => x.ms).sort((a, b) => a - b)[1];
+        const ratio = median(wrong) / median(unknown);
+        assert.ok(ratio > 0.33 && ratio < 3, `wrong password ${median(wrong)} ms, unknown user ${median(unknown)} ms`);
+        const missing = await call(`${auth.url}/login`, json({ username: 'Kyle' }));
+        assert.equal(missing.status, 400);
+        assert.equal(missing.body.error, 'invalid_request');
+        // Passwords never reach the log.
+        await sleep(200);
+        assert.doesNotMatch(auth.output, /kyle-password|nope/);
+    });
+});
+
+describe('the cookie flow', () => {
+    test('login sets the refresh cookie; /refresh needs X-CSRF, rotates the cookie and detects reuse', async () => {
+        const auth = await startAuth();
+        const l = await login(auth);
+        assert.equal(l.cookies.length, 1);
+        const c = l.cookies[0];
+        for (const attr of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/'])
+            assert.ok(c.split('; ').includes(attr), `${attr} missing in ${c}`);
+        const rt0 = cookieValue(c);
+        assert.equal(rt0, l.body.refresh_token);
+
+        const noCsrf = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `jot_refresh=${rt0}` } });
+        assert.equal(noCsrf.status, 403);
+        const noCookie = await call(`${auth.url}/refresh`, { method: 'POST', headers: { 'x-csrf': '1' } });
+        assert.equal(noCookie.status, 400);
+
+        const r1 = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `other=1; jot_refresh=${rt0}`, 'x-csrf': '1' } });
+        assert.equal(r1.status, 200, JSON.stringify(r1.body));
+        assert.equal(r1.headers.get('cache-control'), 'no-store');
+        assert.equal(typeof r1.body.access_token, 'string');
+        assert.equal(r1.body.refresh_token, undefined, 'the cookie flow keeps the refresh token out of the body');
+        const rt1 = cookieValue(r1.cookies[0]);
+        assert.ok(rt1 && rt1 !== rt0);
+
+        // The old cookie again: reuse. The family is revoked and the cookie cleared.
+        const reuse = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `jot_refresh=${rt0}`, 'x-csrf': '1' } });
+        assertInvalidGrant(reuse);
+        assert.match(reuse.cookies[0] ?? '', /^jot_refresh=;.*Max-Age=0/);
+        assertInvalidGrant(await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `jot_refresh=${rt1}`, 'x-csrf': '1' } }));
+    });
+
+    test('/logout takes the refresh token from the cookie and clears it; 204 even if unknown', async () => {
+        const auth = await startAuth();
+        const l = await login(auth);
+        const out = await call(`${auth.url}/logout`, { method: 'POST', headers: { cookie: `jot_refresh=${l.body.refresh_token}` } });
+        assert.equal(out.status, 204);
+        assert.match(out.cookies[0] ?? '', /^jot_refresh=;.*Max-Age=0/);
+        assertInvalidGrant(await refreshForm(auth, l.body.refresh_token));
+        assert.equal((await call(`${auth.url}/logout`, json({ refresh_token: 'garbage' }))).status, 204);
+        assert.equal((await call(`${auth.url}/logout`, { method: 'POST' })).status, 204);
+    });
+});
+
+describe('reuse detection and revocation over HTTP', () => {
+    test('a rotated refresh token presented again revokes its family', async () => {
+        const auth = await startAuth();
+        const l = await login(auth);
+        const r1 = await refreshForm(auth, l.body.refresh_token);
+        assert.equal(r1.status, 200);
+        const reuse = await refreshForm(auth, l.body.refresh_token);
+        assertInvalidGrant(reuse);
+        assert.match(reuse.body.error_description, /already used/);
+        assertInvalidGrant(await refreshForm(auth, r1.body.refresh_token));
+        await auth.waitFor(/event reuse_detected sub=Kyle/);
+    });
+
+    test('within --grace the predecessor gets the same successor', async () => {
+        const auth = await startAuth(['--grace', '30s']);
+        const l = await login(auth);
+        const a = await refreshForm(auth, l.body.refresh_token);
+        const b = await refreshForm(auth, l.body.refresh_token);
+        assert.equal(a.status, 200);
+        assert.equal(b.status, 200);
+        assert.equal(a.body.refresh_token, b.body.refresh_token);
+    });
+
+    test('/logout-all revokes every session of the subject and its earlier access tokens', async () => {
+        const auth = await startAuth();
+        const rs = await startResource(auth, ['--store', 'memory']);
+        const s1 = await login(auth);
+        const s2 = await login(auth);
+        const other = await login(auth, 'Jim', 'jim-password');
+        assertBearerChallenge(await call(`${auth.url}/logout-all`, { method: 'POST' }));
+        assertBearerChallenge(await call(`${auth.url}/logout-all`, { method: 'POST', headers: { authorization: 'Bearer nope' } }));
+        const out = await call(`${auth.url}/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${s1.body.access_token}` } });
+        assert.equal(out.status, 204);
+        assertInvalidGrant(await refreshForm(auth, s1.body.refresh_token));
+        assertInvalidGrant(await refreshForm(auth, s2.body.refresh_token));
+        assert.equal((await refreshForm(auth, other.body.refresh_token)).status, 200);
+        const intro = (tok) => call(`${auth.url}/introspect`, { ...form({ token: tok }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('api-gateway', 'gateway-secret') } });
+        assert.deepEqual((await intro(s1.body.access_token)).body, { active: false });
+        assert.deepEqual((await intro(s2.body.access_token)).body, { active: false });
+        assert.equal((await intro(other.body.access_token)).body.active, true);
+        // A fresh login after logout-all works.
+        await sleep(1100);
+        const again = await login(auth);
+        assert.equal((await intro(again.body.access_token)).body.active, true);
+        assert.ok(rs);
+    });
+
+    test('/revoke (RFC 7009): 200 always; refresh tokens end their session, access tokens are denied', async () => {
+        const auth = await startAuth();
+        const l = await login(auth);
+        const r = await call(`${auth.url}/revoke`, form({ token: l.body.refresh_token, token_type_hint: 'refresh_token' }));
+        assert.equal(r.status, 200);
+        assertInvalidGrant(await refreshForm(auth, l.body.refresh_token));
+        assert.equal((await call(`${auth.url}/revoke`, form({ token: 'garbage' }))).status, 200);
+        assert.equal((await call(`${auth.url}/revoke`, form({ token: l.body.refresh_token }))).status, 200);
+        const l2 = await login(auth);
+        assert.equal((await call(`${auth.url}/revoke`, form({ token: l2.body.access_token, token_type_hint: 'access_token' }))).status, 200);
+        const intro = await call(`${auth.url}/introspect`, { ...form({ token: l2.body.access_token }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('api-gateway', 'gateway-secret') } });
+        assert.deepEqual(intro.body, { active: false });
+        const missing = await call(`${auth.url}/revoke`, form({}));
+        assert.equal(missing.status, 400);
+        assert.equal(missing.body.error, 'invalid_request');
+    });
+
+    test('a resource server with --store honours logout, revoke and logout-all before expiry', async () => {
+        const dir = freshDir();
+        const store = `sqlite:${join(dir, 'jot.db')}`;
+        const auth = await startAuth(['--store', store], { cwd: dir });
+        const rs = await startResource(auth, ['--store', store]);
+        const a = await login(auth);
+        assert.equal((await posts(rs, a.body.access_token)).status, 200);
+        await call(`${auth.url}/logout`, json({ refresh_token: a.body.refresh_token }));
+        assertBearerChallenge(await posts(rs, a.body.access_token));
+        const b = await login(auth);
+        assert.equal((await posts(rs, b.body.access_token)).status, 200);
+        await call(`${auth.url}/revoke`, form({ token: b.body.access_token }));
+        assertBearerChallenge(await posts(rs, b.body.access_token));
+        const c = await login(auth);
+        assert.equal((await posts(rs, c.body.access_token)).status, 200);
+        await call(`${auth.url}/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${c.body.access_token}` } });
+        assertBearerChallenge(await posts(rs, c.body.access_token));
+    });
+});
+
+describe('introspection (RFC 7662)', () => {
+    test('needs client Basic authentication and reports claims or inactive', async () => {
+        const auth = await startAuth();
+        const l = await login(auth);
+        const ask = (token, authz) => call(`${auth.url}/introspect`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authz ? { authorization: authz } : {}) },
+            body: new URLSearchParams({ token }).toString(),
+        });
+        for (const bad of [undefined, basic('api-gateway', 'wrong'), basic('nobody', 'gateway-secret'), 'Basic !!!', `Bearer ${l.body.access_token}`]) {
+            const r = await ask(l.body.access_token, bad);
+            assert.equal(r.status, 401, `authorization ${bad}`);
+            assert.equal(r.body.error, 'invalid_client');
+            assert.match(r.headers.get('www-authenticate') ?? '', /^Basic/);
+        }
+        const ok = basic('api-gateway', 'gateway-secret');
+        const at = await ask(l.body.access_token, ok);
+        assert.equal(at.status, 200);
+        assert.equal(at.headers.get('cache-control'), 'no-store');
+        assert.equal(at.body.active, true);
+        assert.equal(at.body.sub, 'Kyle');
+        assert.equal(at.body.aud, 'jot-example-api');
+        assert.equal(typeof at.body.exp, 'number');
+        const rt = await ask(l.body.refresh_token, ok);
+        assert.equal(rt.body.active, true);
+        assert.equal(rt.body.token_type, 'refresh_token');
+        assert.equal(rt.body.sub, 'Kyle');
+        assert.deepEqual((await ask('garbage', ok)).body, { active: false });
+        const wrongSecret = l.body.refresh_token.slice(0, -2) + (l.body.refresh_token.at(-2) === 'A' ? 'B' : 'A') + l.body.refresh_token.at(-1);
+        assert.deepEqual((await ask(wrongSecret, ok)).body, { active: false });
+        const next = await refreshForm(auth, l.body.refresh_token);
+        assert.deepEqual((await ask(l.body.refresh_token, ok)).body, { active: false }, 'a rotated refresh token is inactive');
+        await call(`${auth.url}/logout`, json({ refresh_token: next.body.refresh_token }));
+        assert.deepEqual((await ask(next.body.access_token, ok)).body, { active: false }, 'logout ends the session\'s access tokens');
+    });
+});
+
+describe('keys', () => {
+    test('the keys directory is 0700 with 0600 keys, and a restart reuses them', async () => {
+        const auth = await startAuth();
+        const keys = join(auth.dir, 'keys');
+        assert.equal(statSync(keys).mode & 0o777, 0o700);
+        const files = readdirSync(keys).filter((f) => f.endsWith('.pem'));
+        assert.equal(files.length, 1);
+        assert.match(files[0], /^\d+-ES256\.pem$/);
+        assert.equal(statSync(join(keys, files[0])).mode & 0o777, 0o600);
+        const kid = kidOf((await login(auth)).body.access_token);
+        await auth.stop();
+        const again = await startAuth([], { cwd: auth.dir });
+        assert.equal(kidOf((await login(again)).body.access_token), kid);
+        assert.equal(readdirSync(keys).filter((f) => f.endsWith('.pem')).length, 1);
+    });
+
+    test('SIGHUP rotates the signing key; the resource server follows through the JWKS without a restart', async () => {
+        const auth = await startAuth();
+        const rs = await startResource(auth);
+        const before = await login(auth);
+        assert.equal((await posts(rs, before.body.access_token)).status, 200);
+        auth.child.kill('SIGHUP');
+        await auth.waitFor(/now signing with/);
+        const jwks = await call(`${auth.url}/.well-known/jwks.json`);
+        assert.equal(jwks.body.keys.length, 2);
+        for (const k of jwks.body.keys) assert.equal(k.d, undefined, 'no private member is published');
+        const afterRotation = await login(auth);
+        assert.notEqual(kidOf(afterRotation.body.access_token), kidOf(before.body.access_token));
+        await sleep(1100);  // the resource server refetches at most once per --jwks-min-interval (1s here)
+        assert.equal((await posts(rs, afterRotation.body.access_token)).status, 200);
+        assert.equal((await posts(rs, before.body.access_token)).status, 200, 'the retired key still verifies');
+        await rs.waitFor(/unknown kid, refetching/);
+    });
+
+    test('--rotate-keys-every rotates on a schedule', async () => {
+        const auth = await startAuth(['--rotate-keys-every', '2s', '--keys-reload', '1s']);
+        const first = kidOf((await login(auth)).body.access_token);
+        await auth.waitFor(/now signing with/, 8000);
+        assert.notEqual(kidOf((await login(auth)).body.access_token), first);
+    });
+});
+
+describe('persistence', () => {
+    test('an auth server restarted on SQLite keeps refresh tokens working and revoked ones revoked', async () => {
+        const dir = freshDir();
+        const auth = await startAuth(['--store', 'sqlite:./data/jot.db'], { cwd: dir });
+        const live = await login(auth);
+        const rotated = await refreshForm(auth, live.body.refresh_token);
+        const revoked = await login(auth, 'Jim', 'jim-password');
+        assert.equal((await call(`${auth.url}/logout`, json({ refresh_token: revoked.body.refresh_token }))).status, 204);
+        const stopped = await auth.stop('SIGINT');
+        assert.equal(stopped.code, 0, 'a clean exit on SIGINT');
+        assert.ok(existsSync(join(dir, 'data', 'jot.db')));
+
+        const again = await startAuth(['--store', 'sqlite:./data/jot.db'], { cwd: dir });
+        const rs = await startResource(again);
+        assert.equal((await posts(rs, rotated.body.access_token)).status, 200, 'access tokens from before the restart verify');
+        const next = await refreshForm(again, rotated.body.refresh_token);
+        assert.equal(next.status, 200, JSON.stringify(next.body));
+        assertInvalidGrant(await refreshForm(again, revoked.body.refresh_token));
+        assertInvalidGrant(await refreshForm(again, live.body.refresh_token));  // reuse, after the restart
+        assertInvalidGrant(await refreshForm(again, next.body.refresh_token));  // ... which revoked the family
+    });
+
+    test('the default store is SQLite under ./jot-data', async () => {
+        const dir = freshDir();
+        const auth = await start(AUTH, [...USERS], { cwd: dir, name: 'auth_server' });
+        await login(auth);
+        assert.ok(existsSync(join(dir, 'jot-data', 'jot.db')));
+        assert.ok(existsSync(join(dir, 'jot-data', 'keys')));
+        await auth.stop();
+    });
+});
+
+describe('two instances sharing Redis and a keys directory', () => {
+    test('log in on A, refresh on B, reuse the old token on A: the family is revoked on both', async (t) => {
+        if (spawnSync(REDIS_SERVER, ['--version']).status !== 0) {
+            t.skip(`${REDIS_SERVER} is not installed`);
+            return;
+        }
+        const dir = freshDir();
+        const port = await new Promise((resolve) => {
+            const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+        });
+        const redis = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+        try {
+            let up = false;
+            for (let i = 0; i < 100 && !up; ++i) {
+                up = await new Promise((resolve) => {
+                    const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+                    s.on('error', () => resolve(false));
+                });
+                if (!up) await sleep(50);
+            }
+            assert.ok(up, 'redis-server started');
+            const store = ['--store', `redis://127.0.0.1:${port}`, '--keys', join(dir, 'shared-keys')];
+            let a;
+            try {
+                a = await startAuth(store, { cwd: dir });
+            } catch (e) {
+                if (/no Redis backend/.test(String(e))) { t.skip('this build has no Redis store'); return; }
+                throw e;
+            }
+            const b = await startAuth(store, { cwd: dir });
+            const l = await login(a);
+            const onB = await refreshForm(b, l.body.refresh_token);
+            assert.equal(onB.status, 200, JSON.stringify(onB.body));
+            assert.equal(kidOf(onB.body.access_token), kidOf(l.body.access_token), 'one keys directory, one signing key');
+            assertInvalidGrant(await refreshForm(a, l.body.refresh_token));
+            assertInvalidGrant(await refreshForm(b, onB.body.refresh_token));
+            assertInvalidGrant(await refreshForm(a, onB.body.refresh_token));
+            // The revoked session's access tokens are over on both; a new session's verify on the other one.
+            const ask = (server, token) => call(`${server.url}/introspect`, { ...form({ token }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('api-gateway', 'gateway-secret') } });
+            assert.deepEqual((await ask(b, l.body.access_token)).body, { active: false });
+            assert.deepEqual((await ask(a, onB.body.access_token)).body, { active: false });
+            const fresh = await login(a);
+            const intro = await call(`${b.url}/introspect`, { ...form({ token: fresh.body.access_token }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('api-gateway', 'gateway-secret') } });
+            assert.equal(intro.body.active, true);
+        } finally {
+            redis.kill('SIGTERM');
+        }
+    });
+});
+
+describe('bad input', () => {
+    test('malformed bodies, wrong content types, huge bodies and garbage tokens get 4xx; the servers live on', async () => {
+        const auth = await startAuth();
+        const rs = await startResource(auth);
+        const expect4xx = async (r, status, error) => {
+            assert.equal(r.status, status, JSON.stringify(r.body));
+            if (error) assert.equal(r.body.error, error);
+        };
+        const post = (path, body, type = 'application/json', headers = {}) =>
+            call(`${auth.url}${path}`, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
+        await expect4xx(await post('/login', '{"username": "Kyle", '), 400, 'invalid_request');
+        await expect4xx(await post('/login', '[1,2,3]'), 400, 'invalid_request');
+        await expect4xx(await post('/login', '"just a string"'), 400, 'invalid_request');
+        await expect4xx(await post('/login', '{"username": 1, "password": ["x"]}'), 400, 'invalid_request');
+        await expect4xx(await post('/login', '{"a":'.repeat(2000) + '1' + '}'.repeat(2000)), 400, 'invalid_request');
+        await expect4xx(await post('/login', '{"username":"Kyle","password":"kyle-password"}', 'text/plain'), 415, 'invalid_request');
+        await expect4xx(await post('/login', 'x'.repeat(1 << 20)), 413);
+        await expect4xx(await post('/token', 'grant_type=refresh_token&refresh_token=a&refresh_token=b', 'application/x-www-form-urlencoded'), 400, 'invalid_request');
+        await expect4xx(await post('/token', 'grant_type=refresh_token&refresh_token=%zz', 'application/x-www-form-urlencoded'), 400, 'invalid_request');
+        await expect4xx(await post('/token', 'grant_type=password&username=a', 'application/x-www-form-urlencoded'), 400, 'unsupported_grant_type');
+        await expect4xx(await post('/token', 'refresh_token=abc', 'application/x-www-form-urlencoded'), 400, 'invalid_request');
+        await expect4xx(await post('/token', '{}'), 400, 'invalid_request');
+        for (const garbage of ['garbage', 'a'.repeat(22) + '.' + 'b'.repeat(43), '\u00e9'.repeat(40), 'x'.repeat(4000)])
+            assertInvalidGrant(await post('/token', JSON.stringify({ refresh_token: garbage })));
+        await expect4xx(await post('/refresh', '', 'text/plain', { cookie: 'jot_refresh=%%%garbage', 'x-csrf': '1' }), 400, 'invalid_grant');
+        await expect4xx(await post('/refresh', '', 'text/plain', { cookie: 'jot_refresh', 'x-csrf': '1' }), 400, 'invalid_request');
+        await expect4xx(await post('/logout', 'not json'), 400, 'invalid_request');
+        await expect4xx(await post('/introspect', 'token=x', 'application/x-www-form-urlencoded', { authorization: 'Basic ' + 'A'.repeat(5000) }), 401, 'invalid_client');
+        await expect4xx(await call(`${auth.url}/nowhere`), 404);
+        assert.equal((await call(`${auth.url}/login`)).status >= 400, true);
+
+        for (const header of ['Bearer', 'Bearer ', 'Bearer a b', 'Bearer ' + 'x'.repeat(6000), 'Basic abc', 'Bearer eyJ.eyJ.sig', 'Bearer ' + '.'.repeat(50)]) {
+            const r = await call(`${rs.url}/posts`, { headers: { authorization: header } });
+            assert.equal(r.status, 401, header.slice(0, 40));
+        }
+        // A token for another audience, signed by the right key, is refused too.
+        const l = await login(auth);
+        const [h, , s] = l.body.access_token.split('.');
+        const forged = `${h}.${Buffer.from(JSON.stringify({ ...claimsOf(l.body.access_token), sub: 'Jim' })).toString('base64url')}.${s}`;
+        assertBearerChallenge(await posts(rs, forged));
+
+        // A POST without Content-Length has no body (RFC 9112 §6.3): answered at once, not after a timeout.
+        const t0 = performance.now();
+        const raw = await new Promise((resolve, reject) => {
+            let got = '';
+            const sock = net.connect(auth.port, '127.0.0.1', () => sock.write('POST /logout HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+            sock.on('data', (d) => { got += d; });
+            sock.on('close', () => resolve(got));
+            sock.on('error', reject);
+        });
+        assert.match(raw, /^HTTP\/1\.1 204/);
+        assert.ok(performance.now() - t0 < 2000, 'no wait for a body that was never announced');
+
+        // Raw bytes that are not HTTP at all.
+        for (const server of [auth, rs]) {
+            await new Promise((resolve) => {
+                const sock = net.connect(server.port, '127.0.0.1', () => sock.end('\x00\x01\x02 GARBAGE /\r\n\r\n\xff\xfe'));
+                sock.on('data', () => {});
+                sock.on('close', resolve);
+                sock.on('error', resolve);
+            });
+            assert.equal((await call(`${server.url}/healthz`)).status, 200);
+        }
+        assert.equal((await posts(rs, l.body.access_token)).status, 200);
+        await sleep(200);
+        assert.doesNotMatch(auth.output, new RegExp(l.body.refresh_token.slice(23)), 'no secret in the log');
+        assert.doesNotMatch(rs.output, /eyJ/, 'no token in the log');
+        assert.match(auth.output, /POST \/login 200 \d+\.\d{3}ms/);
+    });
+});
+
+describe('configuration', () => {
+    const fails = (args, env = {}) => spawnSync(AUTH, args, { cwd: freshDir(), env: cleanEnv(env), encoding: 'utf8', timeout: 20000 });
+
+    test('unknown flags and bad values stop the server with a clear message', () => {
+        let r = fails(['--store', 'memory', '--no-such-flag']);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr + r.stdout, /no-such-flag/);
+        r = fails(['--store', 'memory', '--access-ttl', '5x']);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr + r.stdout, /access-ttl.*5x/);
+        r = fails(['--store', 'memory', '--alg', 'HS256']);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /HS256/);
+        r = fails(['--store', 'nosuch://x']);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /--store/);
+        r = fails(['--store', 'memory', '--grace', '20d']);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /grace/);
+        r = fails(['--store', 'memory'], { JOT_REFRESH_IDLE_TTL: 'forever' });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr + r.stdout, /refresh-idle-ttl.*forever/);
+        r = fails(['--store', 'memory', '--user', 'no-colon']);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /NAME:PASSWORD/);
+    });
+
+    test('settings come from JOT_* variables and a .env file; flags win', async () => {
+        const dir = freshDir();
+        writeFileSync(join(dir, '.env'), '# demo\nJOT_ISSUER=https://from-dotenv.example\nexport JOT_AUDIENCE="aud-from-dotenv"\nJOT_ACCESS_TTL=7m\n');
+        const auth = await start(AUTH, ['--store', 'memory', '--keys', join(dir, 'keys'), '--access-ttl', '3m'],
+            { cwd: dir, env: { JOT_USER: 'Kyle:kyle-password', JOT_AUDIENCE: 'aud-from-env' }, name: 'auth_server' });
+        const l = await login(auth);
+        const c = claimsOf(l.body.access_token);
+        assert.equal(c.iss, 'https://from-dotenv.example');
+        assert.equal(c.aud, 'aud-from-env');
+        assert.equal(l.body.expires_in, 180);
+        await auth.stop();
+    });
+
+    test('--users reads Argon2id hashes from a JSON file', async () => {
+        const dir = freshDir();
+        // auth_server --hash-password reads a password on standard input and prints its Argon2id hash.
+        const hash = spawnSync(AUTH, ['--hash-password'], { input: 'hunter2\n', encoding: 'utf8' });
+        assert.equal(hash.status, 0, hash.stderr);
+        writeFileSync(join(dir, 'users.json'), JSON.stringify({ alice: hash.stdout.trim() }));
+        const auth = await start(AUTH, ['--store', 'memory', '--keys', join(dir, 'keys'), '--users', join(dir, 'users.json')], { cwd: dir, name: 'auth_server' });
+        assert.equal((await call(`${auth.url}/login`, json({ username: 'alice', password: 'hunter2' }))).status, 200);
+        assert.equal((await call(`${auth.url}/login`, json({ username: 'alice', password: 'hunter3' }))).status, 401);
+        await auth.stop();
+    });
+
+    test('SIGTERM and SIGINT stop both servers cleanly', async () => {
+        const auth = await startAuth();
+        const rs = await startResource(auth);
+        assert.deepEqual(await rs.stop('SIGINT'), { code: 0, signal: null });
+        assert.deepEqual(await auth.stop('SIGTERM'), { code: 0, signal: null });
+    });
+});
