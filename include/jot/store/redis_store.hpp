@@ -1,0 +1,1031 @@
+// SPDX-License-Identifier: MIT
+// A refresh_store in Redis, shared by many server instances: one Lua script per step, keys under hash tags.
+#pragma once
+
+#include <algorithm>           // std::all_of, std::sort, std::stable_sort, std::min, std::max
+#include <array>               // std::array
+#include <chrono>              // std::chrono::milliseconds, std::chrono::steady_clock
+#include <condition_variable>  // std::condition_variable
+#include <cstddef>             // std::size_t
+#include <cstdint>             // std::int64_t, std::uint64_t
+#include <cstring>             // std::memcpy
+#include <iterator>            // std::make_move_iterator
+#include <memory>              // std::unique_ptr
+#include <mutex>               // std::mutex, std::unique_lock
+#include <optional>            // std::optional
+#include <set>                 // std::set
+#include <string>              // std::string
+#include <string_view>         // std::string_view
+#include <type_traits>         // std::invoke_result_t, std::is_same_v
+#include <utility>             // std::move, std::pair
+#include <vector>              // std::vector
+
+#include <hiredis/hiredis.h>
+#include <poll.h>      // poll
+#include <pthread.h>   // pthread_sigmask
+#include <signal.h>    // sigtimedwait, sigpending
+#include <sys/time.h>  // timeval
+
+#include "detail_codec.hpp"
+#include "detail_redis_scripts.hpp"
+#include "refresh_store.hpp"
+
+namespace jot::inline v0 {
+
+/// Where a redis_store connects and how long it waits.
+struct redis_store_options {
+    /// `redis://[[user]:password@]host[:port][/db]` (IPv6 hosts in brackets) or `unix:///path[?db=N]`.
+    std::string url = "redis://127.0.0.1:6379/0";
+    /// The first part of every key; several stores (or applications) can share a database under different
+    /// prefixes. Letters, digits and `_ - .` only.
+    std::string key_prefix = "jot";
+    /// Connections kept open; at most this many steps run at once, the others wait (up to command_timeout).
+    std::size_t pool_size = 8;
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds{2};
+    /// How long one command may take before the step fails with store_unavailable.
+    std::chrono::milliseconds command_timeout = std::chrono::seconds{2};
+    /// Records stay in Redis this long past their expiry (as TTLs), so that a step shortly after the expiry
+    /// still reports `expired` rather than `not_found`, also between hosts whose clocks differ a little.
+    std::chrono::seconds ttl_margin = std::chrono::minutes{1};
+};
+
+namespace detail {
+
+/// Thrown inside a redis_store step and caught at its boundary: it never leaves the store.
+struct redis_failure {
+    errc code = errc::store_unavailable;
+    std::string what{};
+};
+
+[[noreturn]] inline void redis_throw_corrupt() {
+    throw redis_failure{errc::store_corrupt, "unreadable record"};
+}
+
+struct redis_reply_deleter {
+    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+using redis_reply = std::unique_ptr<redisReply, redis_reply_deleter>;
+
+struct redis_context_deleter {
+    void operator()(redisContext* c) const noexcept { redisFree(c); }
+};
+using redis_context = std::unique_ptr<redisContext, redis_context_deleter>;
+
+/// Where to connect, from a redis_store_options::url.
+struct redis_endpoint {
+    bool unix_socket = false;
+    std::string host{};  // or the socket's path
+    int port = 6379;
+    int db = 0;
+    std::string user{};
+    std::string password{};
+};
+
+/// Reads a URL; throws setup_error when it is not one of the accepted forms.
+inline redis_endpoint parse_redis_url(std::string_view url) {
+    const auto bad = [&url](const char* why) -> setup_error {
+        return setup_error(std::string("jot: redis_store_options.url '") + std::string(url) + "': " + why);
+    };
+    redis_endpoint e;
+    if (url.starts_with("unix://")) {
+        std::string_view rest = url.substr(7);
+        e.unix_socket = true;
+        if (const auto q = rest.find('?'); q != std::string_view::npos) {
+            const auto query = rest.substr(q + 1);
+            const auto db = query.starts_with("db=") ? parse_decimal<int>(query.substr(3)) : std::nullopt;
+            if (!db || *db < 0) throw bad("the only query parameter is db=<number>");
+            e.db = *db;
+            rest = rest.substr(0, q);
+        }
+        if (!rest.starts_with('/')) throw bad("expected unix:///absolute/path");
+        e.host = std::string(rest);
+        return e;
+    }
+    if (!url.starts_with("redis://")) throw bad("expected redis://host[:port][/db] or unix:///path");
+    std::string_view rest = url.substr(8);
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+        const auto auth = rest.substr(0, at);
+        const auto colon = auth.find(':');
+        if (colon == std::string_view::npos) throw bad("credentials must be [user]:password");
+        e.user = std::string(auth.substr(0, colon));
+        e.password = std::string(auth.substr(colon + 1));
+        rest = rest.substr(at + 1);
+    }
+    if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+        const auto db = rest.substr(slash + 1);
+        if (!db.empty()) {
+            const auto n = parse_decimal<int>(db);
+            if (!n || *n < 0) throw bad("the database must be a number");
+            e.db = *n;
+        }
+        rest = rest.substr(0, slash);
+    }
+    std::string_view port;
+    if (rest.starts_with('[')) {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) throw bad("unclosed [ in the host");
+        e.host = std::string(rest.substr(1, close - 1));
+        rest = rest.substr(close + 1);
+        if (!rest.empty() && !rest.starts_with(':')) throw bad("unexpected text after the host");
+        if (!rest.empty()) port = rest.substr(1);
+    } else if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
+        e.host = std::string(rest.substr(0, colon));
+        port = rest.substr(colon + 1);
+    } else {
+        e.host = std::string(rest);
+    }
+    if (e.host.empty()) throw bad("no host");
+    if (!port.empty()) {
+        const auto p = parse_decimal<int>(port);
+        if (!p || *p < 1 || *p > 65535) throw bad("the port must be in [1, 65535]");
+        e.port = *p;
+    }
+    return e;
+}
+
+/// Blocks SIGPIPE in this thread while a step talks to Redis (a write to a socket that the server closed
+/// must fail with EPIPE, not end the process), and discards a SIGPIPE raised meanwhile.
+class sigpipe_guard {
+public:
+    sigpipe_guard() noexcept {
+        sigemptyset(&pipe_);
+        sigaddset(&pipe_, SIGPIPE);
+        sigset_t pending;
+        sigemptyset(&pending);
+        was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+    }
+    sigpipe_guard(const sigpipe_guard&) = delete;
+    sigpipe_guard& operator=(const sigpipe_guard&) = delete;
+    ~sigpipe_guard() {
+        if (!was_pending_) {
+            sigset_t pending;
+            sigemptyset(&pending);
+            if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+                const timespec zero{0, 0};
+                (void)sigtimedwait(&pipe_, nullptr, &zero);
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    }
+
+private:
+    sigset_t pipe_{};
+    sigset_t old_{};
+    bool was_pending_ = false;
+};
+
+/// One command: its arguments and, for EVALSHA, the script it runs (to load it again on NOSCRIPT).
+struct redis_command {
+    std::vector<std::string> args{};
+    int script = -1;
+};
+
+/// One connection to Redis, used by one thread at a time. An I/O error or timeout leaves it broken.
+class redis_connection {
+public:
+    redis_connection(const redis_endpoint& e, std::chrono::milliseconds connect_timeout,
+                     std::chrono::milliseconds command_timeout) {
+        const timeval connect_tv = to_timeval(connect_timeout);
+        ctx_.reset(e.unix_socket ? redisConnectUnixWithTimeout(e.host.c_str(), connect_tv)
+                                 : redisConnectWithTimeout(e.host.c_str(), e.port, connect_tv));
+        if (!ctx_) throw redis_failure{errc::store_unavailable, "cannot allocate a connection"};
+        if (ctx_->err) throw redis_failure{errc::store_unavailable, ctx_->errstr};
+        if (redisSetTimeout(ctx_.get(), to_timeval(command_timeout)) != REDIS_OK)
+            throw redis_failure{errc::store_unavailable, ctx_->errstr};
+        if (!e.unix_socket) (void)redisEnableKeepAlive(ctx_.get());
+        if (!e.password.empty()) {
+            auto r = e.user.empty() ? command({"AUTH", e.password}) : command({"AUTH", e.user, e.password});
+            if (r->type == REDIS_REPLY_ERROR) throw redis_failure{errc::store_unavailable, r->str};
+        }
+        if (e.db != 0) {
+            auto r = command({"SELECT", decimal(e.db)});
+            if (r->type == REDIS_REPLY_ERROR) throw redis_failure{errc::store_unavailable, r->str};
+        }
+    }
+
+    [[nodiscard]] bool broken() const noexcept { return broken_; }
+
+    /// False if the server closed the connection (or sent something unasked) while it was idle.
+    [[nodiscard]] bool idle_and_open() const noexcept {
+        pollfd p{ctx_->fd, POLLIN, 0};
+        return ::poll(&p, 1, 0) == 0;
+    }
+
+    /// Sends `cmds` in one write and reads all replies (error replies included). Throws store_unavailable on
+    /// an I/O error or timeout, which breaks the connection.
+    std::vector<redis_reply> pipeline(const std::vector<redis_command>& cmds) {
+        std::vector<const char*> argv;
+        std::vector<std::size_t> lens;
+        for (const auto& c : cmds) {
+            argv.clear();
+            lens.clear();
+            for (const auto& a : c.args) {
+                argv.push_back(a.data());
+                lens.push_back(a.size());
+            }
+            if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+                REDIS_OK)
+                fail();
+        }
+        std::vector<redis_reply> out;
+        out.reserve(cmds.size());
+        for (std::size_t i = 0; i < cmds.size(); ++i) {
+            void* r = nullptr;
+            if (redisGetReply(ctx_.get(), &r) != REDIS_OK || !r) fail();
+            out.emplace_back(static_cast<redisReply*>(r));
+        }
+        return out;
+    }
+
+    redis_reply command(std::vector<std::string> args) {
+        auto r = pipeline({redis_command{std::move(args)}});
+        return std::move(r.front());
+    }
+
+private:
+    static timeval to_timeval(std::chrono::milliseconds ms) noexcept {
+        return {static_cast<decltype(timeval::tv_sec)>(ms.count() / 1000),
+                static_cast<decltype(timeval::tv_usec)>((ms.count() % 1000) * 1000)};
+    }
+    [[noreturn]] void fail() {
+        broken_ = true;
+        throw redis_failure{errc::store_unavailable, ctx_->errstr};
+    }
+
+    redis_context ctx_;
+    bool broken_ = false;
+};
+
+/// An error reply as a jot error: a damaged or mistyped record is store_corrupt; anything else (loading,
+/// read-only replica, out of memory, busy script) store_unavailable.
+[[nodiscard]] inline errc redis_error_code(std::string_view message) noexcept {
+    if (message.starts_with("WRONGTYPE") || message.find("JOTCORRUPT") != std::string_view::npos)
+        return errc::store_corrupt;
+    return errc::store_unavailable;
+}
+
+/// The fields of a hash reply (HGETALL), found by name.
+class redis_fields {
+public:
+    explicit redis_fields(const redisReply* r) {
+        if (r->type == REDIS_REPLY_ERROR) throw redis_failure{redis_error_code(r->str), r->str};
+        if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) redis_throw_corrupt();
+        for (std::size_t i = 0; i < r->elements; i += 2) {
+            const redisReply* k = r->element[i];
+            const redisReply* v = r->element[i + 1];
+            if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) redis_throw_corrupt();
+            fields_.emplace_back(std::string_view(k->str, k->len), std::string_view(v->str, v->len));
+        }
+    }
+    [[nodiscard]] bool empty() const noexcept { return fields_.empty(); }
+    [[nodiscard]] std::string_view at(std::string_view name) const {
+        for (const auto& [k, v] : fields_)
+            if (k == name) return v;
+        redis_throw_corrupt();
+    }
+
+private:
+    std::vector<std::pair<std::string_view, std::string_view>> fields_;
+};
+
+template <class Int>
+[[nodiscard]] Int redis_number(std::string_view s) {
+    const auto v = parse_decimal<Int>(s);
+    if (!v) redis_throw_corrupt();
+    return *v;
+}
+[[nodiscard]] inline time_point redis_time(std::string_view s) {
+    return store_time(redis_number<std::int64_t>(s));
+}
+[[nodiscard]] inline bool redis_flag(std::string_view s) {
+    if (s != "0" && s != "1") redis_throw_corrupt();
+    return s == "1";
+}
+[[nodiscard]] inline token_state redis_state(std::string_view s) {
+    if (s == "0") return token_state::active;
+    if (s == "1") return token_state::rotated;
+    if (s == "2") return token_state::revoked;
+    redis_throw_corrupt();
+}
+[[nodiscard]] inline secret_hash redis_hash(std::string_view s) {
+    secret_hash h{};
+    if (s.size() != h.size()) redis_throw_corrupt();
+    std::memcpy(h.data(), s.data(), h.size());
+    return h;
+}
+[[nodiscard]] inline std::string redis_time_text(time_point t) {
+    return decimal(store_micros(t));
+}
+
+/// A family with what the store keeps beside it: its active token's id and idle expiry.
+struct redis_family {
+    family_record record{};
+    std::string active{};
+    time_point active_idle{};
+    [[nodiscard]] bool live(time_point now) const noexcept {
+        return !record.revoked && !active.empty() && now < record.absolute_expiry && now < active_idle;
+    }
+};
+
+[[nodiscard]] inline redis_family redis_family_from(const redis_fields& f) {
+    return {{.id = std::string(f.at("id")),
+             .subject = std::string(f.at("sub")),
+             .client = std::string(f.at("cli")),
+             .claims = std::string(f.at("cl")),
+             .created = redis_time(f.at("cr")),
+             .absolute_expiry = redis_time(f.at("ax")),
+             .generation = redis_number<std::uint64_t>(f.at("g")),
+             .revoked = redis_flag(f.at("rv"))},
+            std::string(f.at("ac")),
+            redis_time(f.at("ai"))};
+}
+
+[[nodiscard]] inline token_record redis_token_from(const redis_fields& f) {
+    return {.id = std::string(f.at("id")),
+            .family = std::string(f.at("fam")),
+            .generation = redis_number<std::uint64_t>(f.at("g")),
+            .hash = redis_hash(f.at("h")),
+            .state = redis_state(f.at("st")),
+            .created = redis_time(f.at("cr")),
+            .idle_expiry = redis_time(f.at("ix")),
+            .successor = std::string(f.at("su")),
+            .sealed_successor = std::string(f.at("ss")),
+            .grace_until = redis_time(f.at("gu"))};
+}
+
+/// Element i of an array reply, which must be a string.
+[[nodiscard]] inline std::string_view redis_item(const redisReply* r, std::size_t i) {
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements || r->element[i]->type != REDIS_REPLY_STRING)
+        redis_throw_corrupt();
+    return {r->element[i]->str, r->element[i]->len};
+}
+
+/// A family as the scripts return it: {id, sub, cli, cl, cr, ax, g, rv}.
+[[nodiscard]] inline family_record redis_family_out(const redisReply* r) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 8) redis_throw_corrupt();
+    return {.id = std::string(redis_item(r, 0)),
+            .subject = std::string(redis_item(r, 1)),
+            .client = std::string(redis_item(r, 2)),
+            .claims = std::string(redis_item(r, 3)),
+            .created = redis_time(redis_item(r, 4)),
+            .absolute_expiry = redis_time(redis_item(r, 5)),
+            .generation = redis_number<std::uint64_t>(redis_item(r, 6)),
+            .revoked = redis_flag(redis_item(r, 7))};
+}
+
+/// A token as the scripts return it: {id, fam, g, h, st, cr, ix, su, ss, gu}.
+[[nodiscard]] inline token_record redis_token_out(const redisReply* r) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 10) redis_throw_corrupt();
+    return {.id = std::string(redis_item(r, 0)),
+            .family = std::string(redis_item(r, 1)),
+            .generation = redis_number<std::uint64_t>(redis_item(r, 2)),
+            .hash = redis_hash(redis_item(r, 3)),
+            .state = redis_state(redis_item(r, 4)),
+            .created = redis_time(redis_item(r, 5)),
+            .idle_expiry = redis_time(redis_item(r, 6)),
+            .successor = std::string(redis_item(r, 7)),
+            .sealed_successor = std::string(redis_item(r, 8)),
+            .grace_until = redis_time(redis_item(r, 9))};
+}
+
+}  // namespace detail
+
+/// A refresh_store in Redis (hiredis), for many server instances sharing one Redis. Each step on a family
+/// is one Lua script (EVALSHA, loaded again after NOSCRIPT), so a rotation is applied whole or not at all.
+/// All keys of a family share the hash tag `{<family>}`, so the scripts also run on Redis Cluster; a token
+/// is found through an index key of its own, written before the token. Steps over all of a subject's
+/// families (create_family with a cap, revoke_subject, families_of) and purge_expired and dump are a
+/// sequence of such per-family steps, ordered so that no family escapes a subject-wide revocation that
+/// started after it was created. Expiries are Redis TTLs (plus ttl_margin), so Redis frees dead records
+/// itself. Times are kept as integer microseconds. A down or slow Redis gives store_unavailable within
+/// the timeouts, never a hang; broken connections are replaced on the next step. Damaged records or keys
+/// of the wrong type give store_corrupt. Thread-safe: a pool of connections. POSIX only (poll, signal
+/// masks). See refresh_store.hpp for the semantics of each member; docs/stores.md for running Redis.
+class redis_store {
+public:
+    /// Connects once and loads the scripts. Throws setup_error for unusable options or when Redis cannot be
+    /// reached now.
+    explicit redis_store(redis_store_options options)
+        : options_(std::move(options)), endpoint_(detail::parse_redis_url(options_.url)) {
+        using std::chrono::milliseconds;
+        if (options_.pool_size == 0) throw setup_error("jot: redis_store_options.pool_size must be positive");
+        if (options_.connect_timeout <= milliseconds{0} || options_.command_timeout <= milliseconds{0})
+            throw setup_error("jot: redis_store_options timeouts must be positive");
+        if (options_.ttl_margin < std::chrono::seconds{1})
+            throw setup_error("jot: redis_store_options.ttl_margin must be at least 1s");
+        if (options_.key_prefix.empty() ||
+            !std::all_of(options_.key_prefix.begin(), options_.key_prefix.end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                       ch == '_' || ch == '-' || ch == '.';
+            }))
+            throw setup_error("jot: redis_store_options.key_prefix must be letters, digits, '_', '-' or '.'");
+        const detail::sigpipe_guard guard;
+        try {
+            auto c = connect();
+            for (std::size_t i = 0; i < detail::redis_scripts.size(); ++i) {
+                auto r = c->command({"SCRIPT", "LOAD", script_text(i)});
+                if (r->type != REDIS_REPLY_STRING)
+                    throw detail::redis_failure{errc::store_unavailable,
+                                                r->type == REDIS_REPLY_ERROR ? r->str : ""};
+                shas_[i] = std::string(r->str, r->len);
+            }
+            idle_.push_back(std::move(c));
+            ++open_;
+        } catch (const detail::redis_failure& e) {
+            throw setup_error("jot: cannot use Redis at '" + options_.url + "': " + e.what);
+        }
+    }
+    redis_store(const redis_store&) = delete;
+    redis_store& operator=(const redis_store&) = delete;
+
+    [[nodiscard]] const redis_store_options& options() const noexcept { return options_; }
+
+    [[nodiscard]] result<std::vector<std::string>> create_family(const family_record& f,
+                                                                 const token_record& t, std::size_t cap) {
+        using detail::redis_script;
+        return run([&](detail::redis_connection& c) {
+            // The indexes first: a dangling index entry is harmless, a family missing from them is not.
+            auto first = exec(
+                c,
+                {{{"SET", token_index_key(t.id), f.id, "PX", ttl_ms(t.idle_expiry, f.created), "NX"}},
+                 script(redis_script::subject_add, {subject_key(f.subject), subject_counter_key(f.subject)},
+                        {f.id, ttl_ms(f.absolute_expiry, f.created)})});
+            if (first[0]->type == REDIS_REPLY_NIL) detail::redis_throw_corrupt();  // the token id is taken
+            expect_ok(first[0]);
+            expect_ok(first[1]);
+            expect_ok(exec(c, {script(redis_script::create_family,
+                                      {family_key(f.id), tokens_key(f.id), token_key(f.id, t.id)},
+                                      {stamp(f.created),
+                                       margin(),
+                                       f.id,
+                                       f.subject,
+                                       f.client,
+                                       f.claims,
+                                       stamp(f.created),
+                                       stamp(f.absolute_expiry),
+                                       detail::decimal(f.generation),
+                                       f.revoked ? "1" : "0",
+                                       t.id,
+                                       t.family,
+                                       detail::decimal(t.generation),
+                                       hash_text(t.hash),
+                                       state_text(t.state),
+                                       stamp(t.created),
+                                       stamp(t.idle_expiry),
+                                       t.successor,
+                                       t.sealed_successor,
+                                       stamp(t.grace_until)})})[0]);
+            std::vector<std::string> evicted;
+            if (cap == 0) return evicted;
+            auto live = live_families(c, f.subject, f.created);
+            std::erase_if(live, [&f](const auto& e) { return e.first.id == f.id; });
+            std::vector<detail::redis_command> revokes;
+            for (std::size_t i = 0; i + cap <= live.size(); ++i)
+                revokes.push_back(revoke_family_command(live[i].first.id, f.created, true));
+            auto replies = exec(c, std::move(revokes));
+            for (const auto& r : replies) {
+                expect_ok(r);
+                if (r->type != REDIS_REPLY_NIL) evicted.push_back(detail::redis_family_out(r.get()).id);
+            }
+            return evicted;
+        });
+    }
+
+    [[nodiscard]] result<rotate_outcome> rotate(const rotate_request& r) {
+        return run([&](detail::redis_connection& c) {
+            rotate_outcome out;
+            const auto family = family_of_token(c, r.token_id);
+            if (!family) return out;
+            // The successor's index before the script (in the same pipeline, so in that order), undone if
+            // the script did not rotate.
+            const std::string successor_index = token_index_key(r.successor.id);
+            auto replies = exec(
+                c, {{{"SET", successor_index, *family, "PX", ttl_ms(r.successor.idle_expiry, r.now), "NX"}},
+                    script(detail::redis_script::rotate, {family_key(*family), tokens_key(*family)},
+                           {token_base(*family), r.token_id, hash_text(r.presented), r.successor.id,
+                            hash_text(r.successor.hash), stamp(r.successor.created),
+                            stamp(r.successor.idle_expiry), r.sealed_successor, stamp(r.now),
+                            stamp(r.now + r.grace), margin()})});
+            expect_ok(replies[0]);
+            const bool indexed =
+                replies[0]->type != REDIS_REPLY_NIL;  // NIL: the id is taken (never, at 128 bits)
+            if (indexed && replies[1]->type == REDIS_REPLY_ERROR) (void)c.command({"DEL", successor_index});
+            expect_ok(replies[1]);
+            const redisReply* v = replies[1].get();
+            const auto status = detail::redis_item(v, 0);
+            if (status == "rotated") {
+                if (!indexed) detail::redis_throw_corrupt();
+                out.status = rotate_status::rotated;
+            } else {
+                if (indexed) expect_ok(c.command({"DEL", successor_index}));
+                if (status == "grace_replay") {
+                    out.status = rotate_status::grace_replay;
+                    out.sealed_successor = std::string(detail::redis_item(v, 3));
+                } else if (status == "reused") {
+                    out.status = rotate_status::reused;
+                } else if (status == "expired") {
+                    out.status = rotate_status::expired;
+                } else if (status == "revoked") {
+                    out.status = rotate_status::revoked;
+                } else if (status == "not_found") {
+                    return out;
+                } else {
+                    detail::redis_throw_corrupt();
+                }
+            }
+            if (v->elements < 2) detail::redis_throw_corrupt();
+            out.family = detail::redis_family_out(v->element[1]);
+            if (out.status == rotate_status::rotated || out.status == rotate_status::grace_replay) {
+                if (v->elements < 3) detail::redis_throw_corrupt();
+                out.successor = detail::redis_token_out(v->element[2]);
+            }
+            return out;
+        });
+    }
+
+    [[nodiscard]] result<std::optional<token_record>> find_token(std::string_view id) const {
+        return run([&](detail::redis_connection& c) -> std::optional<token_record> {
+            const auto family = family_of_token(c, id);
+            if (!family) return std::nullopt;
+            auto r = c.command({"HGETALL", token_key(*family, id)});
+            const detail::redis_fields fields(r.get());
+            if (fields.empty()) return std::nullopt;
+            return detail::redis_token_from(fields);
+        });
+    }
+
+    [[nodiscard]] result<std::optional<family_record>> find_family(std::string_view id) const {
+        return run([&](detail::redis_connection& c) -> std::optional<family_record> {
+            auto r = c.command({"HGETALL", family_key(id)});
+            const detail::redis_fields fields(r.get());
+            if (fields.empty()) return std::nullopt;
+            return detail::redis_family_from(fields).record;
+        });
+    }
+
+    [[nodiscard]] result<std::optional<family_record>> revoke_token(std::string_view id,
+                                                                    const secret_hash& h) {
+        return run([&](detail::redis_connection& c) -> std::optional<family_record> {
+            const auto family = family_of_token(c, id);
+            if (!family) return std::nullopt;
+            auto r = exec(
+                c, {script(detail::redis_script::revoke_token, {family_key(*family), tokens_key(*family)},
+                           {token_base(*family), std::string(id), hash_text(h)})});
+            expect_ok(r[0]);
+            if (r[0]->type == REDIS_REPLY_NIL) return std::nullopt;
+            return detail::redis_family_out(r[0].get());
+        });
+    }
+
+    [[nodiscard]] result<std::optional<family_record>> revoke_family(std::string_view id) {
+        return run([&](detail::redis_connection& c) -> std::optional<family_record> {
+            auto r = exec(c, {revoke_family_command(id, {}, false)});
+            expect_ok(r[0]);
+            if (r[0]->type == REDIS_REPLY_NIL) return std::nullopt;
+            return detail::redis_family_out(r[0].get());
+        });
+    }
+
+    [[nodiscard]] result<std::vector<family_record>> revoke_subject(std::string_view subject, time_point now,
+                                                                    time_point until) {
+        return run([&](detail::redis_connection& c) {
+            // The not-before first, then each family that is live: a family created meanwhile is not
+            // revoked, as if it had been created after this step.
+            auto members = exec(c, {script(detail::redis_script::subject_revoke,
+                                           {revocation_key(subject), subject_key(subject)},
+                                           {std::string(subject), stamp(now), stamp(until), margin()})});
+            expect_ok(members[0]);
+            const auto order = ordered_members(members[0].get());
+            std::vector<detail::redis_command> revokes;
+            for (const auto& [family, seq] : order)
+                revokes.push_back(revoke_family_command(family, now, true));
+            auto replies = exec(c, std::move(revokes));
+            std::vector<std::pair<family_record, std::uint64_t>> revoked;
+            for (std::size_t i = 0; i < replies.size(); ++i) {
+                expect_ok(replies[i]);
+                if (replies[i]->type != REDIS_REPLY_NIL)
+                    revoked.emplace_back(detail::redis_family_out(replies[i].get()), order[i].second);
+            }
+            return oldest_first(std::move(revoked));
+        });
+    }
+
+    [[nodiscard]] result<std::vector<family_record>> families_of(std::string_view subject,
+                                                                 time_point now) const {
+        return run([&](detail::redis_connection& c) { return oldest_first(live_families(c, subject, now)); });
+    }
+
+    [[nodiscard]] result<void> deny_jti(std::string_view jti, time_point until) {
+        // deny_jti has no `now`: the entry's TTL runs from this host's clock.
+        auto r = run([&](detail::redis_connection& c) {
+            auto replies = exec(c, {script(detail::redis_script::deny_jti, {denied_key(jti)},
+                                           {stamp(until), ttl_ms(until, std::chrono::system_clock::now())})});
+            expect_ok(replies[0]);
+            return true;
+        });
+        if (!r) return r.error();
+        return {};
+    }
+
+    [[nodiscard]] result<bool> is_denied(std::string_view jti, time_point now) const {
+        return run([&](detail::redis_connection& c) {
+            auto r = c.command({"GET", denied_key(jti)});
+            expect_ok(r);
+            if (r->type == REDIS_REPLY_NIL) return false;
+            if (r->type != REDIS_REPLY_STRING) detail::redis_throw_corrupt();
+            return now < detail::redis_time({r->str, r->len});
+        });
+    }
+
+    [[nodiscard]] result<std::optional<time_point>> subject_not_before(std::string_view subject,
+                                                                       time_point now) const {
+        return run([&](detail::redis_connection& c) -> std::optional<time_point> {
+            auto r = c.command({"HGETALL", revocation_key(subject)});
+            const detail::redis_fields fields(r.get());
+            if (fields.empty()) return std::nullopt;
+            const time_point not_before = detail::redis_time(fields.at("nb"));
+            if (now >= detail::redis_time(fields.at("un"))) return std::nullopt;
+            return not_before;
+        });
+    }
+
+    [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
+        using detail::redis_script;
+        return run([&](detail::redis_connection& c) {
+            std::vector<detail::redis_command> cmds;
+            for (const auto& key : scan(c)) {
+                const auto k = classify(key);
+                if (k.kind == key_kind::family) {
+                    cmds.push_back(script(redis_script::purge_family, {key, tokens_key(k.name)},
+                                          {token_base(k.name), stamp(now)}));
+                } else if (k.kind == key_kind::denied) {
+                    cmds.push_back(script(redis_script::purge_denied, {key}, {stamp(now)}));
+                } else if (k.kind == key_kind::revocation) {
+                    cmds.push_back(script(redis_script::purge_revocation, {key}, {stamp(now)}));
+                }
+            }
+            std::size_t removed = 0;
+            for (auto& part : batches(std::move(cmds))) {
+                std::vector<detail::redis_command> unindex;
+                for (const auto& r : exec(c, std::move(part))) {
+                    expect_ok(r);
+                    const redisReply* v = r.get();
+                    if (v->type == REDIS_REPLY_INTEGER && v->integer >= 0) {
+                        removed += static_cast<std::size_t>(v->integer);
+                        continue;
+                    }
+                    // purge_family: {removed, ids of the tokens removed}
+                    if (v->type != REDIS_REPLY_ARRAY || v->elements != 2 ||
+                        v->element[0]->type != REDIS_REPLY_INTEGER || v->element[0]->integer < 0 ||
+                        v->element[1]->type != REDIS_REPLY_ARRAY)
+                        detail::redis_throw_corrupt();
+                    removed += static_cast<std::size_t>(v->element[0]->integer);
+                    for (std::size_t i = 0; i < v->element[1]->elements; ++i)
+                        unindex.push_back({{"DEL", token_index_key(detail::redis_item(v->element[1], i))}});
+                }
+                for (const auto& u : exec(c, std::move(unindex))) expect_ok(u);
+            }
+            return removed;
+        });
+    }
+
+    /// Every record. Each record is read whole, but not all in one snapshot: steps may run meanwhile.
+    [[nodiscard]] result<store_dump> dump() const {
+        return run([&](detail::redis_connection& c) {
+            std::vector<detail::redis_command> reads;
+            std::vector<classified> kinds;
+            for (const auto& key : scan(c)) {
+                auto k = classify(key);
+                if (k.kind == key_kind::other) continue;
+                reads.push_back({{k.kind == key_kind::denied ? "GET" : "HGETALL", key}});
+                kinds.push_back(std::move(k));
+            }
+            store_dump d;
+            std::size_t i = 0;
+            for (auto& part : batches(std::move(reads))) {
+                for (const auto& r : exec(c, std::move(part))) {
+                    const classified& k = kinds[i++];
+                    if (k.kind == key_kind::denied) {
+                        expect_ok(r);
+                        if (r->type == REDIS_REPLY_NIL) continue;  // expired since the scan
+                        if (r->type != REDIS_REPLY_STRING) detail::redis_throw_corrupt();
+                        d.denied.push_back({k.name, detail::redis_time({r->str, r->len})});
+                        continue;
+                    }
+                    const detail::redis_fields fields(r.get());
+                    if (fields.empty()) continue;  // expired since the scan
+                    if (k.kind == key_kind::family) {
+                        d.families.push_back(detail::redis_family_from(fields).record);
+                    } else if (k.kind == key_kind::token) {
+                        d.tokens.push_back(detail::redis_token_from(fields));
+                    } else {
+                        d.revocations.push_back({std::string(fields.at("sub")),
+                                                 detail::redis_time(fields.at("nb")),
+                                                 detail::redis_time(fields.at("un"))});
+                    }
+                }
+            }
+            return d;
+        });
+    }
+
+private:
+    using connection_ptr = std::unique_ptr<detail::redis_connection>;
+    using member_order = std::vector<std::pair<std::string, std::uint64_t>>;
+
+    // ---- keys (see detail_redis_scripts.hpp) ----
+    [[nodiscard]] std::string tagged(std::string_view tag) const {
+        std::string k;
+        k.reserve(options_.key_prefix.size() + tag.size() + 8);
+        k += options_.key_prefix;
+        k += ":{";
+        k += tag;
+        k += '}';
+        return k;
+    }
+    [[nodiscard]] std::string family_key(std::string_view f) const { return tagged(f) + ":f"; }
+    [[nodiscard]] std::string tokens_key(std::string_view f) const { return tagged(f) + ":ts"; }
+    [[nodiscard]] std::string token_base(std::string_view f) const { return tagged(f) + ":t:"; }
+    [[nodiscard]] std::string token_key(std::string_view f, std::string_view t) const {
+        return token_base(f) + std::string(t);
+    }
+    [[nodiscard]] std::string prefixed(std::string_view kind, std::string_view tag) const {
+        return options_.key_prefix + ":" + std::string(kind) + ":{" + std::string(tag) + "}";
+    }
+    [[nodiscard]] std::string token_index_key(std::string_view t) const { return prefixed("t", t); }
+    [[nodiscard]] std::string subject_key(std::string_view s) const { return prefixed("s", s) + ":f"; }
+    [[nodiscard]] std::string subject_counter_key(std::string_view s) const {
+        return prefixed("s", s) + ":n";
+    }
+    [[nodiscard]] std::string revocation_key(std::string_view s) const { return prefixed("s", s) + ":r"; }
+    [[nodiscard]] std::string denied_key(std::string_view j) const { return prefixed("j", j); }
+
+    enum class key_kind { family, token, denied, revocation, other };
+    struct classified {
+        key_kind kind = key_kind::other;
+        std::string name{};  // the family id, the jti, or empty
+    };
+    // What a key of this store's prefix holds, from its name alone.
+    [[nodiscard]] classified classify(std::string_view key) const {
+        if (!key.starts_with(options_.key_prefix) || key.size() <= options_.key_prefix.size() ||
+            key[options_.key_prefix.size()] != ':')
+            return {};
+        const std::string_view rest = key.substr(options_.key_prefix.size() + 1);
+        if (rest.starts_with('{')) {
+            const auto close = rest.find('}');
+            if (close == std::string_view::npos) return {};
+            const std::string name(rest.substr(1, close - 1));
+            const auto suffix = rest.substr(close + 1);
+            if (suffix == ":f") return {key_kind::family, name};
+            if (suffix.starts_with(":t:")) return {key_kind::token, name};
+            return {};
+        }
+        if (rest.starts_with("j:{") && rest.ends_with('}'))
+            return {key_kind::denied, std::string(rest.substr(3, rest.size() - 4))};
+        if (rest.starts_with("s:{") && rest.ends_with("}:r")) return {key_kind::revocation, {}};
+        return {};
+    }
+
+    // ---- values ----
+    [[nodiscard]] static std::string stamp(time_point t) { return detail::redis_time_text(t); }
+    [[nodiscard]] std::string margin() const {
+        return detail::decimal(std::chrono::milliseconds(options_.ttl_margin).count());
+    }
+    // Milliseconds from `now` to `expiry` (at least 0), plus the margin.
+    [[nodiscard]] std::string ttl_ms(time_point expiry, time_point now) const {
+        using std::chrono::milliseconds;
+        const auto left = std::max(std::chrono::floor<milliseconds>(expiry - now), milliseconds{0});
+        return detail::decimal((left + milliseconds(options_.ttl_margin)).count());
+    }
+    [[nodiscard]] static std::string hash_text(const secret_hash& h) {
+        return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+    }
+    [[nodiscard]] static const char* state_text(token_state s) noexcept {
+        return s == token_state::active ? "0" : s == token_state::rotated ? "1" : "2";
+    }
+
+    // ---- commands ----
+    [[nodiscard]] static std::string script_text(std::size_t i) {
+        return std::string(detail::redis_prelude) + detail::redis_scripts[i];
+    }
+    [[nodiscard]] detail::redis_command script(detail::redis_script s, std::vector<std::string> keys,
+                                               std::vector<std::string> args) const {
+        detail::redis_command c;
+        c.script = static_cast<int>(s);
+        c.args.reserve(3 + keys.size() + args.size());
+        c.args.push_back("EVALSHA");
+        c.args.push_back(shas_[static_cast<std::size_t>(s)]);
+        c.args.push_back(detail::decimal(keys.size()));
+        for (auto& k : keys) c.args.push_back(std::move(k));
+        for (auto& a : args) c.args.push_back(std::move(a));
+        return c;
+    }
+    [[nodiscard]] detail::redis_command revoke_family_command(std::string_view f, time_point now,
+                                                              bool live_only) const {
+        return script(detail::redis_script::revoke_family, {family_key(f), tokens_key(f)},
+                      {token_base(f), stamp(now), live_only ? "1" : "0"});
+    }
+
+    // Runs `cmds` as one pipeline; a script that Redis no longer knows (NOSCRIPT, after a restart or a
+    // failover) is loaded and run again, which is safe because NOSCRIPT means it did not run.
+    std::vector<detail::redis_reply> exec(detail::redis_connection& c,
+                                          std::vector<detail::redis_command> cmds) const {
+        if (cmds.empty()) return {};
+        auto replies = c.pipeline(cmds);
+        for (std::size_t i = 0; i < cmds.size(); ++i) {
+            const redisReply* r = replies[i].get();
+            if (cmds[i].script < 0 || r->type != REDIS_REPLY_ERROR ||
+                !std::string_view(r->str, r->len).starts_with("NOSCRIPT"))
+                continue;
+            auto loaded =
+                c.command({"SCRIPT", "LOAD", script_text(static_cast<std::size_t>(cmds[i].script))});
+            expect_ok(loaded);
+            replies[i] = std::move(c.pipeline({cmds[i]}).front());
+        }
+        return replies;
+    }
+
+    // Error replies become store_corrupt (damaged records, keys of the wrong type) or store_unavailable.
+    static void expect_ok(const detail::redis_reply& r) {
+        if (r->type == REDIS_REPLY_ERROR) {
+            const std::string_view message(r->str, r->len);
+            throw detail::redis_failure{detail::redis_error_code(message), std::string(message)};
+        }
+    }
+
+    [[nodiscard]] std::optional<std::string> family_of_token(detail::redis_connection& c,
+                                                             std::string_view token) const {
+        auto r = c.command({"GET", token_index_key(token)});
+        expect_ok(r);
+        if (r->type == REDIS_REPLY_NIL) return std::nullopt;
+        if (r->type != REDIS_REPLY_STRING) detail::redis_throw_corrupt();
+        return std::string(r->str, r->len);
+    }
+
+    // The members of a subject's family index with their order numbers, from ZRANGE ... WITHSCORES.
+    [[nodiscard]] static member_order ordered_members(const redisReply* r) {
+        if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) detail::redis_throw_corrupt();
+        member_order out;
+        for (std::size_t i = 0; i < r->elements; i += 2)
+            out.emplace_back(std::string(detail::redis_item(r, i)),
+                             detail::redis_number<std::uint64_t>(detail::redis_item(r, i + 1)));
+        return out;
+    }
+
+    // The live families of `subject` with their order numbers, oldest first; drops index entries of families
+    // that are gone.
+    [[nodiscard]] std::vector<std::pair<family_record, std::uint64_t>> live_families(
+        detail::redis_connection& c, std::string_view subject, time_point now) const {
+        const std::string index = subject_key(subject);
+        auto members = c.command({"ZRANGE", index, "0", "-1", "WITHSCORES"});
+        expect_ok(members);
+        const auto order = ordered_members(members.get());
+        std::vector<detail::redis_command> reads;
+        for (const auto& [family, seq] : order) reads.push_back({{"HGETALL", family_key(family)}});
+        auto replies = exec(c, std::move(reads));
+        std::vector<std::pair<family_record, std::uint64_t>> out;
+        detail::redis_command gone{{"ZREM", index}};
+        for (std::size_t i = 0; i < replies.size(); ++i) {
+            const detail::redis_fields fields(replies[i].get());
+            if (fields.empty()) {
+                gone.args.push_back(order[i].first);
+                continue;
+            }
+            auto f = detail::redis_family_from(fields);
+            if (f.live(now)) out.emplace_back(std::move(f.record), order[i].second);
+        }
+        if (gone.args.size() > 2) expect_ok(c.pipeline({gone}).front());
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+            return a.first.created != b.first.created ? a.first.created < b.first.created
+                                                      : a.second < b.second;
+        });
+        return out;
+    }
+
+    // Oldest first: by creation time, ties by the order of creation (the second of each pair).
+    [[nodiscard]] static std::vector<family_record> oldest_first(
+        std::vector<std::pair<family_record, std::uint64_t>> v) {
+        std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+            return a.first.created != b.first.created ? a.first.created < b.first.created
+                                                      : a.second < b.second;
+        });
+        std::vector<family_record> out;
+        out.reserve(v.size());
+        for (auto& e : v) out.push_back(std::move(e.first));
+        return out;
+    }
+
+    // Every key of this store, once (the prefix holds no glob character).
+    [[nodiscard]] std::set<std::string> scan(detail::redis_connection& c) const {
+        const std::string pattern = options_.key_prefix + ":*";
+        std::set<std::string> keys;
+        std::string cursor = "0";
+        do {
+            auto r = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+            expect_ok(r);
+            if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY)
+                detail::redis_throw_corrupt();
+            cursor = std::string(detail::redis_item(r.get(), 0));
+            for (std::size_t i = 0; i < r->element[1]->elements; ++i)
+                keys.emplace(detail::redis_item(r->element[1], i));
+        } while (cursor != "0");
+        return keys;
+    }
+
+    // Commands in pipelines of at most 256.
+    [[nodiscard]] static std::vector<std::vector<detail::redis_command>> batches(
+        std::vector<detail::redis_command> cmds) {
+        constexpr std::size_t size = 256;
+        std::vector<std::vector<detail::redis_command>> out;
+        for (std::size_t first = 0; first < cmds.size(); first += size) {
+            const std::size_t last = std::min(first + size, cmds.size());
+            out.emplace_back(std::make_move_iterator(cmds.begin() + static_cast<std::ptrdiff_t>(first)),
+                             std::make_move_iterator(cmds.begin() + static_cast<std::ptrdiff_t>(last)));
+        }
+        return out;
+    }
+
+    // ---- the pool ----
+    [[nodiscard]] connection_ptr connect() const {
+        return std::make_unique<detail::redis_connection>(endpoint_, options_.connect_timeout,
+                                                          options_.command_timeout);
+    }
+
+    // A connection of the pool, waiting up to command_timeout for one to be free; opens a new one when
+    // the pool is not full. Idle connections that the server closed are dropped on the way.
+    [[nodiscard]] connection_ptr acquire() const {
+        const auto deadline = std::chrono::steady_clock::now() + options_.command_timeout;
+        std::unique_lock lock(pool_m_);
+        for (;;) {
+            while (!idle_.empty()) {
+                auto c = std::move(idle_.back());
+                idle_.pop_back();
+                if (c->idle_and_open()) return c;
+                --open_;
+            }
+            if (open_ < options_.pool_size) {
+                ++open_;
+                lock.unlock();
+                try {
+                    return connect();
+                } catch (...) {
+                    lock.lock();
+                    --open_;
+                    pool_cv_.notify_one();
+                    throw;
+                }
+            }
+            if (pool_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+                open_ >= options_.pool_size)
+                throw detail::redis_failure{errc::store_unavailable, "no free connection"};
+        }
+    }
+
+    void release(connection_ptr c) const {
+        {
+            const std::lock_guard lock(pool_m_);
+            if (c->broken()) {
+                --open_;
+            } else {
+                idle_.push_back(std::move(c));
+            }
+        }
+        pool_cv_.notify_one();
+    }
+
+    // Runs `body` on a pooled connection; failures come back as errors.
+    template <class F>
+    auto run(F&& body) const -> result<std::invoke_result_t<F&, detail::redis_connection&>> {
+        const detail::sigpipe_guard guard;
+        connection_ptr c;
+        try {
+            c = acquire();
+            auto value = body(*c);
+            release(std::move(c));
+            return value;
+        } catch (const detail::redis_failure& e) {
+            if (c) release(std::move(c));
+            return e.code;
+        } catch (...) {  // out of memory: the connection may hold unread replies
+            if (c) {
+                const std::lock_guard lock(pool_m_);
+                --open_;
+            }
+            throw;
+        }
+    }
+
+    redis_store_options options_;
+    detail::redis_endpoint endpoint_;
+    std::array<std::string, detail::redis_scripts.size()> shas_{};
+    mutable std::mutex pool_m_;
+    mutable std::condition_variable pool_cv_;
+    mutable std::vector<connection_ptr> idle_;
+    mutable std::size_t open_ = 0;
+};
+
+static_assert(refresh_store<redis_store>);
+static_assert(std::is_same_v<jot::v0::redis_store, jot::redis_store>);
+
+}  // namespace jot::inline v0

@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: MIT
+// A refresh_store in an SQLite file: each step is one transaction, safe for many threads and processes.
+#pragma once
+
+#include <array>               // std::array
+#include <atomic>              // std::atomic
+#include <chrono>              // std::chrono::milliseconds, std::chrono::seconds
+#include <condition_variable>  // std::condition_variable
+#include <cstddef>             // std::size_t
+#include <cstdint>             // std::int64_t, std::uint64_t
+#include <cstring>             // std::memcpy
+#include <memory>              // std::unique_ptr
+#include <mutex>               // std::mutex, std::unique_lock
+#include <optional>            // std::optional
+#include <string>              // std::string
+#include <string_view>         // std::string_view
+#include <type_traits>         // std::is_same_v, std::invoke_result_t
+#include <utility>             // std::move, std::exchange
+#include <vector>              // std::vector
+
+#include <sqlite3.h>
+
+#include "detail_codec.hpp"
+#include "refresh_store.hpp"
+
+namespace jot::inline v0 {
+
+/// How far SQLite pushes each commit towards stable storage (`PRAGMA synchronous`). In WAL mode `normal`
+/// loses no commit when the process crashes, but may lose the last commits when the machine loses power;
+/// `full` loses none.
+enum class sqlite_synchronous { full, normal, extra, off };
+
+/// Where and how a sqlite_store keeps its records.
+struct sqlite_store_options {
+    /// The database file, created with its schema when absent. Required; it must be a file (every
+    /// connection of the store opens it), on a local file system (WAL needs shared memory).
+    std::string path{};
+    /// How long a step waits for another process's write transaction before it fails with
+    /// store_unavailable.
+    std::chrono::milliseconds busy_timeout = std::chrono::seconds{5};
+    sqlite_synchronous synchronous = sqlite_synchronous::full;
+    /// Write steps also purge expired records when this much time (by the times they carry) has passed
+    /// since this store's last purge, as memory_store does.
+    std::chrono::seconds purge_interval = std::chrono::minutes{1};
+};
+
+namespace detail {
+
+/// Thrown inside a sqlite_store step and caught at its boundary: it never leaves the store.
+struct sqlite_failure {
+    errc code = errc::store_unavailable;
+};
+
+/// A failed SQLite call as a jot error: damaged data or schema is store_corrupt, anything else (busy,
+/// I/O, full disk, out of memory) store_unavailable.
+[[nodiscard]] inline errc sqlite_errc(int rc) noexcept {
+    switch (rc & 0xff) {
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH:
+        case SQLITE_FORMAT:
+        case SQLITE_RANGE:
+        case SQLITE_ERROR:  // e.g. a table of the schema is missing
+        case SQLITE_SCHEMA:
+            return errc::store_corrupt;
+        default:
+            return errc::store_unavailable;
+    }
+}
+
+[[noreturn]] inline void sqlite_throw(int rc) {
+    throw sqlite_failure{sqlite_errc(rc)};
+}
+[[noreturn]] inline void sqlite_throw_corrupt() {
+    throw sqlite_failure{errc::store_corrupt};
+}
+
+/// The statements of a sqlite_store; each connection prepares each one once, when first used.
+enum class sqlite_sql : std::size_t {
+    begin_write,
+    begin_read,
+    commit,
+    rollback,
+    token_by_id,
+    family_by_id,
+    insert_family,
+    insert_token,
+    live_families,
+    revoke_family,
+    revoke_family_tokens,
+    revoke_token,
+    retire_token,
+    advance_family,
+    upsert_denied,
+    denied_by_jti,
+    upsert_revocation,
+    revocation_by_subject,
+    purge_sealed,
+    purge_tokens,
+    purge_families,
+    purge_denied,
+    purge_revocations,
+    all_families,
+    all_tokens,
+    all_denied,
+    all_revocations,
+    count_,
+};
+
+#define JOT_SQLITE_FAMILY_COLUMNS "id, subject, client, claims, created, absolute_expiry, generation, revoked"
+#define JOT_SQLITE_TOKEN_COLUMNS \
+    "id, family, generation, hash, state, created, idle_expiry, successor, sealed_successor, grace_until"
+
+inline constexpr std::array<const char*, static_cast<std::size_t>(sqlite_sql::count_)> sqlite_statements = {
+    "BEGIN IMMEDIATE",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SELECT " JOT_SQLITE_TOKEN_COLUMNS " FROM tokens WHERE id = ?1",
+    "SELECT " JOT_SQLITE_FAMILY_COLUMNS " FROM families WHERE id = ?1",
+    "INSERT INTO families (" JOT_SQLITE_FAMILY_COLUMNS
+    ", idle_expiry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "INSERT INTO tokens (" JOT_SQLITE_TOKEN_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    "SELECT f.id, f.subject, f.client, f.claims, f.created, f.absolute_expiry, f.generation, f.revoked "
+    "FROM families f JOIN tokens t ON t.family = f.id AND t.state = 0 "
+    "WHERE f.subject = ?1 AND f.revoked = 0 AND f.absolute_expiry > ?2 AND t.idle_expiry > ?2 "
+    "ORDER BY f.created, f.rowid",
+    "UPDATE families SET revoked = 1 WHERE id = ?1",
+    "UPDATE tokens SET state = 2, sealed_successor = x'' WHERE family = ?1",
+    "UPDATE tokens SET state = 2, sealed_successor = x'' WHERE id = ?1",
+    "UPDATE tokens SET state = 1, successor = ?2, sealed_successor = ?3, grace_until = ?4 "
+    "WHERE id = ?1 AND state = 0",
+    "UPDATE families SET generation = ?2, idle_expiry = max(idle_expiry, ?3) WHERE id = ?1",
+    "INSERT INTO denied_jtis (jti, until) VALUES (?1, ?2) "
+    "ON CONFLICT (jti) DO UPDATE SET until = max(until, excluded.until)",
+    "SELECT until FROM denied_jtis WHERE jti = ?1",
+    "INSERT INTO subject_revocations (subject, not_before, until) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (subject) DO UPDATE SET not_before = excluded.not_before, until = max(until, "
+    "excluded.until)",
+    "SELECT not_before, until FROM subject_revocations WHERE subject = ?1",
+    "UPDATE tokens SET sealed_successor = x'' WHERE sealed_successor != x'' AND grace_until <= ?1",
+    "DELETE FROM tokens WHERE idle_expiry <= ?1 OR family IN "
+    "(SELECT id FROM families WHERE min(absolute_expiry, idle_expiry) <= ?1)",
+    "DELETE FROM families WHERE min(absolute_expiry, idle_expiry) <= ?1",
+    "DELETE FROM denied_jtis WHERE until <= ?1",
+    "DELETE FROM subject_revocations WHERE until <= ?1",
+    "SELECT " JOT_SQLITE_FAMILY_COLUMNS " FROM families ORDER BY rowid",
+    "SELECT " JOT_SQLITE_TOKEN_COLUMNS " FROM tokens",
+    "SELECT jti, until FROM denied_jtis",
+    "SELECT subject, not_before, until FROM subject_revocations",
+};
+
+#undef JOT_SQLITE_FAMILY_COLUMNS
+#undef JOT_SQLITE_TOKEN_COLUMNS
+
+/// The schema, one script per version: script i takes a database from version i to version i + 1.
+/// families.idle_expiry is the latest idle expiry of the family's tokens, so that purging needs no join.
+/// The unique indexes are a backstop: a family never has two active tokens or two tokens of a generation.
+inline constexpr std::array<const char*, 1> sqlite_migrations = {
+    "CREATE TABLE families ("
+    " id TEXT NOT NULL UNIQUE, subject TEXT NOT NULL, client TEXT NOT NULL, claims TEXT NOT NULL,"
+    " created INTEGER NOT NULL, absolute_expiry INTEGER NOT NULL,"
+    " generation INTEGER NOT NULL CHECK (generation >= 0), revoked INTEGER NOT NULL CHECK (revoked IN (0, "
+    "1)),"
+    " idle_expiry INTEGER NOT NULL);"
+    "CREATE INDEX families_by_subject ON families (subject, created);"
+    "CREATE INDEX families_by_expiry ON families (min(absolute_expiry, idle_expiry));"
+    "CREATE TABLE tokens ("
+    " id TEXT PRIMARY KEY, family TEXT NOT NULL, generation INTEGER NOT NULL,"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32), state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),"
+    " created INTEGER NOT NULL, idle_expiry INTEGER NOT NULL, successor TEXT NOT NULL,"
+    " sealed_successor BLOB NOT NULL, grace_until INTEGER NOT NULL,"
+    " UNIQUE (family, generation)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX tokens_one_active ON tokens (family) WHERE state = 0;"
+    "CREATE INDEX tokens_by_expiry ON tokens (idle_expiry);"
+    "CREATE INDEX tokens_sealed ON tokens (grace_until) WHERE sealed_successor != x'';"
+    "CREATE TABLE denied_jtis (jti TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE subject_revocations ("
+    " subject TEXT PRIMARY KEY, not_before INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
+/// A prepared statement in use: binds, steps and reads; reset when the use ends, so it holds no lock.
+/// Reading a column of the wrong type, or a value out of range, throws store_corrupt.
+class sqlite_statement {
+public:
+    /// Uses `s`; when the use ends it is reset, or finalized if `owned`.
+    explicit sqlite_statement(sqlite3_stmt* s, bool owned = false) noexcept : s_(s), owned_(owned) {}
+    sqlite_statement(sqlite_statement&& o) noexcept : s_(std::exchange(o.s_, nullptr)), owned_(o.owned_) {}
+    sqlite_statement& operator=(sqlite_statement&&) = delete;
+    ~sqlite_statement() {
+        if (!s_) return;
+        if (owned_) {
+            sqlite3_finalize(s_);
+        } else {
+            sqlite3_reset(s_);
+            sqlite3_clear_bindings(s_);
+        }
+    }
+
+    // Binding is chained on the statement just taken: c.use(id).text(1, a).time(2, b).run().
+    sqlite_statement&& integer(int i, std::int64_t v) && { return check(sqlite3_bind_int64(s_, i, v)); }
+    sqlite_statement&& time(int i, time_point t) && { return std::move(*this).integer(i, store_micros(t)); }
+    sqlite_statement&& text(int i, std::string_view v) && {
+        return check(sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8));
+    }
+    sqlite_statement&& blob(int i, std::string_view v) && {
+        return check(sqlite3_bind_blob64(s_, i, v.empty() ? "" : v.data(), v.size(), SQLITE_STATIC));
+    }
+    sqlite_statement&& blob(int i, const secret_hash& h) && {
+        return std::move(*this).blob(i, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+    }
+
+    /// True when a row is ready, false when done.
+    bool step() {
+        const int rc = sqlite3_step(s_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        sqlite_throw(rc);
+    }
+    /// Runs to the end; returns the number of rows it changed.
+    std::int64_t run() {
+        while (step()) {
+        }
+        return sqlite3_changes(sqlite3_db_handle(s_));
+    }
+
+    [[nodiscard]] std::int64_t integer(int c) const {
+        if (sqlite3_column_type(s_, c) != SQLITE_INTEGER) sqlite_throw_corrupt();
+        return sqlite3_column_int64(s_, c);
+    }
+    [[nodiscard]] std::uint64_t count(int c) const {
+        const auto v = integer(c);
+        if (v < 0) sqlite_throw_corrupt();
+        return static_cast<std::uint64_t>(v);
+    }
+    [[nodiscard]] time_point time(int c) const { return store_time(integer(c)); }
+    [[nodiscard]] bool flag(int c) const {
+        const auto v = integer(c);
+        if (v != 0 && v != 1) sqlite_throw_corrupt();
+        return v == 1;
+    }
+    [[nodiscard]] token_state state(int c) const {
+        switch (integer(c)) {
+            case 0:
+                return token_state::active;
+            case 1:
+                return token_state::rotated;
+            case 2:
+                return token_state::revoked;
+            default:
+                sqlite_throw_corrupt();
+        }
+    }
+    [[nodiscard]] std::string text(int c) const {
+        if (sqlite3_column_type(s_, c) != SQLITE_TEXT) sqlite_throw_corrupt();
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
+        return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, c)));
+    }
+    [[nodiscard]] std::string blob(int c) const {
+        if (sqlite3_column_type(s_, c) != SQLITE_BLOB) sqlite_throw_corrupt();
+        const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, c));
+        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(s_, c));
+        return n == 0 ? std::string{} : std::string(p, n);
+    }
+    [[nodiscard]] secret_hash hash(int c) const {
+        const std::string b = blob(c);
+        secret_hash h{};
+        if (b.size() != h.size()) sqlite_throw_corrupt();
+        std::memcpy(h.data(), b.data(), h.size());
+        return h;
+    }
+
+    /// Columns first..first+7 as selected by the family statements.
+    [[nodiscard]] family_record family(int first = 0) const {
+        return {.id = text(first),
+                .subject = text(first + 1),
+                .client = text(first + 2),
+                .claims = text(first + 3),
+                .created = time(first + 4),
+                .absolute_expiry = time(first + 5),
+                .generation = count(first + 6),
+                .revoked = flag(first + 7)};
+    }
+    /// Columns 0..9 as selected by the token statements.
+    [[nodiscard]] token_record token() const {
+        return {.id = text(0),
+                .family = text(1),
+                .generation = count(2),
+                .hash = hash(3),
+                .state = state(4),
+                .created = time(5),
+                .idle_expiry = time(6),
+                .successor = text(7),
+                .sealed_successor = blob(8),
+                .grace_until = time(9)};
+    }
+
+private:
+    sqlite_statement&& check(int rc) {
+        if (rc != SQLITE_OK) sqlite_throw(rc);
+        return std::move(*this);
+    }
+    sqlite3_stmt* s_;
+    bool owned_;
+};
+
+/// One connection of a sqlite_store, used by one thread at a time, with its prepared statements.
+class sqlite_connection {
+public:
+    sqlite_connection(const std::string& path, std::chrono::milliseconds busy_timeout,
+                      const char* synchronous) {
+        const int rc = sqlite3_open_v2(
+            path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+        if (rc != SQLITE_OK) {
+            sqlite3_close_v2(db_);  // a handle is returned even on failure
+            sqlite_throw(rc);
+        }
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+        try {
+            exec((std::string("PRAGMA synchronous = ") + synchronous).c_str());
+        } catch (...) {  // no destructor runs for a constructor that throws
+            sqlite3_close_v2(db_);
+            throw;
+        }
+    }
+    sqlite_connection(const sqlite_connection&) = delete;
+    sqlite_connection& operator=(const sqlite_connection&) = delete;
+    ~sqlite_connection() {
+        for (sqlite3_stmt* s : statements_) sqlite3_finalize(s);
+        sqlite3_close_v2(db_);
+    }
+
+    /// The statement `id`, prepared on first use.
+    [[nodiscard]] sqlite_statement use(sqlite_sql id) {
+        sqlite3_stmt*& s = statements_[static_cast<std::size_t>(id)];
+        if (!s) {
+            const int rc = sqlite3_prepare_v3(db_, sqlite_statements[static_cast<std::size_t>(id)], -1,
+                                              SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+            if (rc != SQLITE_OK) sqlite_throw(rc);
+        }
+        return sqlite_statement(s);
+    }
+
+    /// Runs SQL text once (schema scripts, pragmas).
+    void exec(const char* sql) {
+        const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) sqlite_throw(rc);
+    }
+
+    /// Ends an open transaction after a failure; false if the connection is no longer usable.
+    [[nodiscard]] bool abandon() noexcept {
+        if (sqlite3_get_autocommit(db_)) return true;
+        return sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+
+    [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+
+private:
+    sqlite3* db_ = nullptr;
+    std::array<sqlite3_stmt*, static_cast<std::size_t>(sqlite_sql::count_)> statements_{};
+};
+
+}  // namespace detail
+
+/// A refresh_store in an SQLite database file. Every step that reads and then writes is one `BEGIN
+/// IMMEDIATE` transaction, so steps are atomic across threads and processes that share the file; reads
+/// see one consistent snapshot. WAL journal, `busy_timeout`, statements prepared once per connection,
+/// connections pooled (each call uses one connection of its own), writers of one store queued in process
+/// rather than by SQLite's sleeping busy handler. The store creates and migrates its schema (table
+/// `schema_version`). Times are kept as integer microseconds since the epoch (finer parts are dropped).
+/// Damaged rows give store_corrupt; a busy or failing database gives store_unavailable. See
+/// refresh_store.hpp for the semantics of each member.
+class sqlite_store {
+public:
+    /// The schema version this store writes.
+    static constexpr int schema_version = static_cast<int>(detail::sqlite_migrations.size());
+
+    /// Opens (or creates) the database and brings its schema up to date. Throws setup_error if the options
+    /// are unusable, the file cannot be opened or is not a database, or its schema is newer than this
+    /// version of jot knows.
+    explicit sqlite_store(sqlite_store_options options) : options_(std::move(options)) {
+        if (options_.path.empty() || options_.path == ":memory:" ||
+            options_.path.starts_with("file::memory:"))
+            throw setup_error("jot: sqlite_store_options.path must name a database file");
+        if (options_.busy_timeout < std::chrono::milliseconds{0} ||
+            options_.busy_timeout > std::chrono::hours{24})
+            throw setup_error("jot: sqlite_store_options.busy_timeout must be in [0, 24h]");
+        if (options_.purge_interval < std::chrono::seconds{0})
+            throw setup_error("jot: sqlite_store_options.purge_interval must not be negative");
+        try {
+            auto c = open();
+            migrate(*c);
+            idle_.push_back(std::move(c));
+        } catch (const detail::sqlite_failure& e) {
+            throw setup_error(
+                std::string("jot: cannot open SQLite database '") + options_.path +
+                "': " + (e.code == errc::store_corrupt ? "not a jot database or damaged" : "unavailable"));
+        }
+    }
+    sqlite_store(const sqlite_store&) = delete;
+    sqlite_store& operator=(const sqlite_store&) = delete;
+
+    [[nodiscard]] const sqlite_store_options& options() const noexcept { return options_; }
+
+    [[nodiscard]] result<std::vector<std::string>> create_family(const family_record& f,
+                                                                 const token_record& t, std::size_t cap) {
+        using detail::sqlite_sql;
+        return write([&](detail::sqlite_connection& c) {
+            std::vector<std::string> evicted;
+            if (cap > 0) {
+                const auto live = live_families(c, f.subject, f.created);
+                for (std::size_t i = 0; i + cap <= live.size(); ++i) {
+                    revoke_family_rows(c, live[i].id);
+                    evicted.push_back(live[i].id);
+                }
+            }
+            c.use(sqlite_sql::insert_family)
+                .text(1, f.id)
+                .text(2, f.subject)
+                .text(3, f.client)
+                .text(4, f.claims)
+                .time(5, f.created)
+                .time(6, f.absolute_expiry)
+                .integer(7, static_cast<std::int64_t>(f.generation))
+                .integer(8, f.revoked ? 1 : 0)
+                .time(9, t.idle_expiry)
+                .run();
+            insert_token(c, t);
+            maybe_purge(c, f.created);
+            return evicted;
+        });
+    }
+
+    [[nodiscard]] result<rotate_outcome> rotate(const rotate_request& r) {
+        using detail::sqlite_sql;
+        return write([&](detail::sqlite_connection& c) {
+            rotate_outcome out;
+            auto t = find_token_row(c, r.token_id);
+            if (!t || !hash_equal(t->hash, r.presented)) return out;
+            auto f = find_family_row(c, t->family);
+            if (!f) detail::sqlite_throw_corrupt();
+            if (f->revoked || t->state == token_state::revoked) {
+                out.status = rotate_status::revoked;
+            } else if (r.now >= f->absolute_expiry || r.now >= t->idle_expiry) {
+                out.status = rotate_status::expired;
+            } else if (t->state == token_state::active) {
+                if (c.use(sqlite_sql::retire_token)
+                        .text(1, t->id)
+                        .text(2, r.successor.id)
+                        .blob(3, r.sealed_successor)
+                        .time(4, r.now + r.grace)
+                        .run() != 1)
+                    detail::sqlite_throw_corrupt();
+                token_record next = r.successor;
+                next.family = f->id;
+                next.generation = ++f->generation;
+                next.state = token_state::active;
+                next.idle_expiry = std::min(next.idle_expiry, f->absolute_expiry);
+                next.successor.clear();
+                next.sealed_successor.clear();
+                c.use(sqlite_sql::advance_family)
+                    .text(1, f->id)
+                    .integer(2, static_cast<std::int64_t>(f->generation))
+                    .time(3, next.idle_expiry)
+                    .run();
+                insert_token(c, next);
+                out.status = rotate_status::rotated;
+                next.created = detail::store_rounded(next.created);  // as a later read gives it back
+                next.idle_expiry = detail::store_rounded(next.idle_expiry);
+                next.grace_until = detail::store_rounded(next.grace_until);
+                out.successor = std::move(next);
+            } else if (auto s = r.now < t->grace_until && !t->sealed_successor.empty()
+                                    ? find_token_row(c, t->successor)
+                                    : std::nullopt;
+                       s && s->state == token_state::active) {
+                out.status = rotate_status::grace_replay;
+                out.successor = *std::move(s);
+                out.sealed_successor = t->sealed_successor;
+            } else {
+                revoke_family_rows(c, f->id);
+                f->revoked = true;
+                out.status = rotate_status::reused;
+            }
+            out.family = *std::move(f);
+            maybe_purge(c, r.now);
+            return out;
+        });
+    }
+
+    [[nodiscard]] result<std::optional<token_record>> find_token(std::string_view id) const {
+        return read(false, [&](detail::sqlite_connection& c) { return find_token_row(c, id); });
+    }
+
+    [[nodiscard]] result<std::optional<family_record>> find_family(std::string_view id) const {
+        return read(false, [&](detail::sqlite_connection& c) { return find_family_row(c, id); });
+    }
+
+    [[nodiscard]] result<std::optional<family_record>> revoke_token(std::string_view id,
+                                                                    const secret_hash& h) {
+        using detail::sqlite_sql;
+        return write([&](detail::sqlite_connection& c) -> std::optional<family_record> {
+            const auto t = find_token_row(c, id);
+            if (!t || !hash_equal(t->hash, h)) return std::nullopt;
+            auto f = find_family_row(c, t->family);
+            if (!f) detail::sqlite_throw_corrupt();
+            if (t->state == token_state::active) {
+                revoke_family_rows(c, f->id);
+                f->revoked = true;
+            } else {
+                c.use(sqlite_sql::revoke_token).text(1, t->id).run();
+            }
+            return f;
+        });
+    }
+
+    [[nodiscard]] result<std::optional<family_record>> revoke_family(std::string_view id) {
+        return write([&](detail::sqlite_connection& c) -> std::optional<family_record> {
+            auto f = find_family_row(c, id);
+            if (!f) return std::nullopt;
+            revoke_family_rows(c, f->id);
+            f->revoked = true;
+            return f;
+        });
+    }
+
+    [[nodiscard]] result<std::vector<family_record>> revoke_subject(std::string_view subject, time_point now,
+                                                                    time_point until) {
+        using detail::sqlite_sql;
+        return write([&](detail::sqlite_connection& c) {
+            auto out = live_families(c, subject, now);
+            for (auto& f : out) {
+                revoke_family_rows(c, f.id);
+                f.revoked = true;
+            }
+            c.use(sqlite_sql::upsert_revocation).text(1, subject).time(2, now).time(3, until).run();
+            maybe_purge(c, now);
+            return out;
+        });
+    }
+
+    [[nodiscard]] result<std::vector<family_record>> families_of(std::string_view subject,
+                                                                 time_point now) const {
+        return read(false, [&](detail::sqlite_connection& c) { return live_families(c, subject, now); });
+    }
+
+    [[nodiscard]] result<void> deny_jti(std::string_view jti, time_point until) {
+        auto r = write([&](detail::sqlite_connection& c) {
+            return c.use(detail::sqlite_sql::upsert_denied).text(1, jti).time(2, until).run();
+        });
+        if (!r) return r.error();
+        return {};
+    }
+
+    [[nodiscard]] result<bool> is_denied(std::string_view jti, time_point now) const {
+        return read(false, [&](detail::sqlite_connection& c) {
+            auto s = c.use(detail::sqlite_sql::denied_by_jti).text(1, jti);
+            return s.step() && now < s.time(0);
+        });
+    }
+
+    [[nodiscard]] result<std::optional<time_point>> subject_not_before(std::string_view subject,
+                                                                       time_point now) const {
+        return read(false, [&](detail::sqlite_connection& c) -> std::optional<time_point> {
+            auto s = c.use(detail::sqlite_sql::revocation_by_subject).text(1, subject);
+            if (!s.step()) return std::nullopt;
+            const time_point not_before = s.time(0);
+            if (now >= s.time(1)) return std::nullopt;
+            return not_before;
+        });
+    }
+
+    [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
+        return write([&](detail::sqlite_connection& c) { return purge(c, now); });
+    }
+
+    [[nodiscard]] result<store_dump> dump() const {
+        using detail::sqlite_sql;
+        return read(true, [&](detail::sqlite_connection& c) {
+            store_dump d;
+            for (auto s = c.use(sqlite_sql::all_families); s.step();) d.families.push_back(s.family());
+            for (auto s = c.use(sqlite_sql::all_tokens); s.step();) d.tokens.push_back(s.token());
+            for (auto s = c.use(sqlite_sql::all_denied); s.step();)
+                d.denied.push_back({s.text(0), s.time(1)});
+            for (auto s = c.use(sqlite_sql::all_revocations); s.step();)
+                d.revocations.push_back({s.text(0), s.time(1), s.time(2)});
+            return d;
+        });
+    }
+
+private:
+    using connection_ptr = std::unique_ptr<detail::sqlite_connection>;
+
+    [[nodiscard]] connection_ptr open() const {
+        static constexpr const char* modes[] = {"FULL", "NORMAL", "EXTRA", "OFF"};
+        return std::make_unique<detail::sqlite_connection>(options_.path, options_.busy_timeout,
+                                                           modes[static_cast<int>(options_.synchronous)]);
+    }
+
+    // Creates the schema or migrates it, in one write transaction that other processes wait for.
+    void migrate(detail::sqlite_connection& c) const {
+        {
+            auto mode = sqlite_statement_for(c, "PRAGMA journal_mode = WAL");
+            if (!mode.step() || mode.text(0) != "wal")
+                throw setup_error("jot: SQLite database '" + options_.path + "' cannot use WAL journaling");
+        }
+        c.exec("BEGIN IMMEDIATE");
+        try {
+            c.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            std::int64_t version = 0;
+            bool has_row = false;
+            {
+                auto v = sqlite_statement_for(c, "SELECT version FROM schema_version");
+                if (v.step()) {
+                    version = v.integer(0);
+                    has_row = true;
+                }
+            }
+            if (version < 0 || version > schema_version)
+                throw setup_error("jot: SQLite database '" + options_.path + "' has schema version " +
+                                  detail::decimal(version) + "; this jot knows up to " +
+                                  detail::decimal(schema_version));
+            for (auto v = static_cast<std::size_t>(version); v < detail::sqlite_migrations.size(); ++v)
+                c.exec(detail::sqlite_migrations[v]);
+            if (version < schema_version)
+                c.exec((std::string(has_row ? "UPDATE schema_version SET version = "
+                                            : "INSERT INTO schema_version (version) VALUES (") +
+                        detail::decimal(schema_version) + (has_row ? "" : ")"))
+                           .c_str());
+            c.exec("COMMIT");
+        } catch (...) {
+            (void)c.abandon();
+            throw;
+        }
+    }
+
+    // An unpooled statement for the set-up queries, finalized when the use ends.
+    static detail::sqlite_statement sqlite_statement_for(detail::sqlite_connection& c, const char* sql) {
+        sqlite3_stmt* s = nullptr;
+        const int rc = sqlite3_prepare_v2(c.handle(), sql, -1, &s, nullptr);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(s);
+            detail::sqlite_throw(rc);
+        }
+        return detail::sqlite_statement(s, true);
+    }
+
+    [[nodiscard]] connection_ptr acquire() const {
+        {
+            const std::lock_guard lock(pool_m_);
+            if (!idle_.empty()) {
+                auto c = std::move(idle_.back());
+                idle_.pop_back();
+                return c;
+            }
+        }
+        return open();
+    }
+
+    void release(connection_ptr c) const {
+        const std::lock_guard lock(pool_m_);
+        idle_.push_back(std::move(c));
+    }
+
+    // Runs `body` on a pooled connection: in a read transaction (one snapshot) if `snapshot`, else as single
+    // statements. Failures roll back and come back as errors.
+    template <class F>
+    auto read(bool snapshot, F&& body) const -> result<std::invoke_result_t<F&, detail::sqlite_connection&>> {
+        return run(snapshot ? detail::sqlite_sql::begin_read : detail::sqlite_sql::count_, body);
+    }
+
+    // Runs `body` in one BEGIN IMMEDIATE transaction. Writers of this store wait in process for each other
+    // (a queue, not SQLite's sleeping busy handler); other processes are waited for up to busy_timeout.
+    template <class F>
+    auto write(F&& body) -> result<std::invoke_result_t<F&, detail::sqlite_connection&>> {
+        {
+            std::unique_lock lock(write_m_);
+            if (!write_cv_.wait_for(lock, options_.busy_timeout, [this] { return !writing_; }))
+                return errc::store_unavailable;
+            writing_ = true;
+        }
+        struct leave {
+            sqlite_store* s;
+            ~leave() {
+                {
+                    const std::lock_guard lock(s->write_m_);
+                    s->writing_ = false;
+                }
+                s->write_cv_.notify_one();
+            }
+        } const guard{this};
+        return run(detail::sqlite_sql::begin_write, body);
+    }
+
+    template <class F>
+    auto run(detail::sqlite_sql begin, F& body) const
+        -> result<std::invoke_result_t<F&, detail::sqlite_connection&>> {
+        using detail::sqlite_sql;
+        connection_ptr c;
+        try {
+            c = acquire();
+            const bool transaction = begin != sqlite_sql::count_;
+            if (transaction) c->use(begin).run();
+            auto value = body(*c);
+            if (transaction) c->use(sqlite_sql::commit).run();
+            release(std::move(c));
+            return value;
+        } catch (const detail::sqlite_failure& e) {
+            if (c && c->abandon()) release(std::move(c));
+            return e.code;
+        }
+    }
+
+    static std::optional<token_record> find_token_row(detail::sqlite_connection& c, std::string_view id) {
+        auto s = c.use(detail::sqlite_sql::token_by_id).text(1, id);
+        if (!s.step()) return std::nullopt;
+        return s.token();
+    }
+
+    static std::optional<family_record> find_family_row(detail::sqlite_connection& c, std::string_view id) {
+        auto s = c.use(detail::sqlite_sql::family_by_id).text(1, id);
+        if (!s.step()) return std::nullopt;
+        return s.family();
+    }
+
+    // Oldest first: by creation time, ties by insertion order (rowid).
+    static std::vector<family_record> live_families(detail::sqlite_connection& c, std::string_view subject,
+                                                    time_point now) {
+        std::vector<family_record> out;
+        for (auto s = c.use(detail::sqlite_sql::live_families).text(1, subject).time(2, now); s.step();)
+            out.push_back(s.family());
+        return out;
+    }
+
+    static_assert(static_cast<int>(token_state::active) == 0 && static_cast<int>(token_state::rotated) == 1 &&
+                  static_cast<int>(token_state::revoked) == 2);  // the values of tokens.state
+    static void insert_token(detail::sqlite_connection& c, const token_record& t) {
+        c.use(detail::sqlite_sql::insert_token)
+            .text(1, t.id)
+            .text(2, t.family)
+            .integer(3, static_cast<std::int64_t>(t.generation))
+            .blob(4, t.hash)
+            .integer(5, static_cast<std::int64_t>(t.state))
+            .time(6, t.created)
+            .time(7, t.idle_expiry)
+            .text(8, t.successor)
+            .blob(9, t.sealed_successor)
+            .time(10, t.grace_until)
+            .run();
+    }
+
+    static void revoke_family_rows(detail::sqlite_connection& c, std::string_view id) {
+        c.use(detail::sqlite_sql::revoke_family).text(1, id).run();
+        c.use(detail::sqlite_sql::revoke_family_tokens).text(1, id).run();
+    }
+
+    // After the step, never before it: the step reports `expired` for a record that has just expired.
+    void maybe_purge(detail::sqlite_connection& c, time_point now) {
+        if (detail::store_micros(now) < next_purge_.load(std::memory_order_relaxed)) return;
+        purge(c, now);
+    }
+
+    std::size_t purge(detail::sqlite_connection& c, time_point now) {
+        using detail::sqlite_sql;
+        next_purge_.store(detail::store_micros(now + options_.purge_interval), std::memory_order_relaxed);
+        c.use(sqlite_sql::purge_sealed).time(1, now).run();
+        std::int64_t removed = 0;
+        for (auto id : {sqlite_sql::purge_tokens, sqlite_sql::purge_families, sqlite_sql::purge_denied,
+                        sqlite_sql::purge_revocations})
+            removed += c.use(id).time(1, now).run();
+        return static_cast<std::size_t>(removed);
+    }
+
+    sqlite_store_options options_;
+    mutable std::mutex pool_m_;
+    mutable std::vector<connection_ptr> idle_;
+    // The in-process queue of writers (a timed wait on a condition variable: TSan does not see
+    // std::timed_mutex::try_lock_for).
+    std::mutex write_m_;
+    std::condition_variable write_cv_;
+    bool writing_ = false;
+    std::atomic<std::int64_t> next_purge_{0};
+};
+
+static_assert(refresh_store<sqlite_store>);
+static_assert(std::is_same_v<jot::v0::sqlite_store, jot::sqlite_store>);
+
+}  // namespace jot::inline v0

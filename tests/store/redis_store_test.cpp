@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+// The conformance suite over redis_store against a real redis-server, and what is particular to redis_store.
+#include <jot/store/redis_store.hpp>
+
+#include "../support/redis_server.hpp"
+#include "conformance.hpp"
+
+#include <unistd.h>  // getpid
+
+#include <algorithm>  // std::find, std::sort
+#include <atomic>     // std::atomic
+#include <chrono>     // std::chrono
+#include <string>     // std::string
+#include <thread>     // std::thread, std::this_thread::sleep_for
+#include <vector>     // std::vector
+
+namespace {
+
+/// The redis-server of this test process, started on first use.
+jot_test::redis_server& shared_server() {
+    static jot_test::redis_server server;
+    return server;
+}
+
+/// A key prefix no other store of this process (or of another test process) uses.
+std::string fresh_prefix() {
+    static std::atomic<int> n{0};
+    return "jot-t" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+}  // namespace
+
+template <>
+struct store_factory<jot::redis_store> {
+    static std::shared_ptr<jot::redis_store> make() {
+        return std::make_shared<jot::redis_store>(
+            jot::redis_store_options{.url = shared_server().url(), .key_prefix = fresh_prefix()});
+    }
+};
+
+TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::redis_store);
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A token service over a redis_store with a key prefix of its own.
+struct redis_fixture {
+    explicit redis_fixture(jot_test::redis_server& server,
+                           jot::token_service_options o = conformance::default_options(),
+                           jot::redis_store_options ro = {})
+        : prefix(fresh_prefix()),
+          svc(std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)), std::move(o),
+              open(server, prefix, std::move(ro)), jot::manual_clock{}) {}
+
+    static std::shared_ptr<jot::redis_store> open(jot_test::redis_server& server, const std::string& prefix,
+                                                  jot::redis_store_options ro) {
+        ro.url = server.url();
+        ro.key_prefix = prefix;
+        return std::make_shared<jot::redis_store>(std::move(ro));
+    }
+    jot::redis_store& store() { return svc.store(); }
+
+    std::string prefix;
+    jot::basic_token_service<jot::redis_store, jot::manual_clock> svc;
+};
+
+std::vector<std::string> lines(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < s.size()) {
+        const auto end = s.find('\n', start);
+        out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return out;
+}
+
+std::vector<std::string> keys_of(jot_test::redis_server& server, const std::string& prefix) {
+    auto k = lines(server.command({"KEYS", prefix + ":*"}));
+    std::sort(k.begin(), k.end());
+    return k;
+}
+
+std::chrono::milliseconds elapsed_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
+}  // namespace
+
+TEST_CASE("redis_store keeps each family's keys under its hash tag and gives every key a TTL") {
+    auto& server = shared_server();
+    redis_fixture f(server);
+    const auto t1 = f.svc.login("alice", "web").value();
+    const auto t2 = f.svc.refresh(t1.refresh_token).value();
+    REQUIRE(f.svc.revoke_access(f.svc.verify_access(t2.access_token).value()));
+    const auto bob = f.svc.login("bob", "web").value();
+    CHECK(f.svc.revoke_subject("bob").value() == 1);
+
+    const auto& P = f.prefix;
+    const auto id1 = conformance::id_of(t1.refresh_token), id2 = conformance::id_of(t2.refresh_token);
+    const auto fam = P + ":{" + t1.family_id + "}";
+    const auto keys = keys_of(server, P);
+    for (const auto& k :
+         {fam + ":f", fam + ":ts", fam + ":t:" + id1, fam + ":t:" + id2, P + ":t:{" + id1 + "}",
+          P + ":t:{" + id2 + "}", P + ":s:{alice}:f", P + ":s:{alice}:n", P + ":s:{bob}:r"})
+        CHECK(std::find(keys.begin(), keys.end(), k) != keys.end());
+    const auto day = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::days{1}).count();
+    for (const auto& k : keys) {
+        CAPTURE(k);
+        const auto ttl = std::stoll(server.command({"PTTL", k}));
+        CHECK(ttl > 0);                   // Redis frees every record by itself
+        CHECK(ttl <= 30 * day + 60'000);  // at the latest at the family's absolute expiry + the margin
+    }
+    CHECK(std::stoll(server.command({"PTTL", fam + ":f"})) > 30 * day);
+    CHECK(std::stoll(server.command({"PTTL", fam + ":t:" + id2})) > 14 * day);
+    CHECK(std::stoll(server.command({"PTTL", fam + ":t:" + id2})) <= 14 * day + 60'000);
+    CHECK(server.command({"TYPE", fam + ":f"}) == "hash");
+    CHECK(server.command({"TYPE", fam + ":ts"}) == "zset");
+    CHECK(server.command({"TYPE", P + ":s:{alice}:f"}) == "zset");
+}
+
+TEST_CASE("redis_store lets Redis drop records by TTL once they have expired") {
+    auto& server = shared_server();
+    auto o = conformance::default_options();
+    o.refresh_idle_ttl = 1s;
+    o.family_ttl = 1s;
+    redis_fixture f(server, o, {.ttl_margin = 1s});
+    const auto t = f.svc.login("alice", "web").value();
+    REQUIRE(f.svc.revoke_access(f.svc.verify_access(t.access_token).value()));
+    (void)f.svc.refresh(t.refresh_token).value();
+    CHECK(keys_of(server, f.prefix).size() == 9);
+    std::this_thread::sleep_for(2100ms);  // 1 s of lifetime + 1 s of margin
+    CHECK(keys_of(server, f.prefix).empty());
+    CHECK(f.store().find_family(t.family_id).value() == std::nullopt);
+}
+
+TEST_CASE("redis_store refuses unusable options and unreachable servers with setup_error") {
+    const auto refused = [](jot::redis_store_options o) {
+        CAPTURE(o.url);
+        CHECK_THROWS_AS(jot::redis_store(std::move(o)), jot::setup_error);
+    };
+    for (const char* url :
+         {"", "http://127.0.0.1", "redis://", "redis://:6379", "redis://127.0.0.1:0",
+          "redis://127.0.0.1:65536", "redis://127.0.0.1:x", "redis://127.0.0.1/x", "redis://user@127.0.0.1",
+          "redis://[::1", "rediss://127.0.0.1", "unix://relative", "unix:///tmp/s?database=1"})
+        refused({.url = url});
+    const auto url = shared_server().url();
+    refused({.url = url, .key_prefix = ""});
+    refused({.url = url, .key_prefix = "a{b}"});
+    refused({.url = url, .key_prefix = "a*"});
+    refused({.url = url, .pool_size = 0});
+    refused({.url = url, .connect_timeout = 0ms});
+    refused({.url = url, .command_timeout = 0ms});
+    refused({.url = url, .ttl_margin = 0s});
+    refused({.url = "unix:///nonexistent/jot/redis.sock"});
+    CHECK_THROWS_WITH_AS(jot::redis_store({.url = "unix:///nonexistent/jot/redis.sock"}),
+                         doctest::Contains("cannot use Redis at 'unix:///nonexistent/jot/redis.sock'"),
+                         jot::setup_error);
+}
+
+TEST_CASE("redis_store connects by redis://host:port/db with a password, and by unix:///path?db=N") {
+    jot_test::redis_server server({.tcp = true});
+    const auto port = std::to_string(server.port());
+    const std::string unix_url = server.url();
+    {
+        jot::redis_store db3({.url = "unix://" + server.socket_path() + "?db=3", .key_prefix = "p"});
+        REQUIRE(db3.deny_jti("j", jot::time_point::max()));
+    }
+    CHECK(server.command({"KEYS", "*"}).empty());  // db 0
+    REQUIRE(server.command({"CONFIG", "SET", "requirepass", "s3cret"}) == "OK");
+    CHECK_THROWS_AS(jot::redis_store({.url = "redis://127.0.0.1:" + port + "/3", .key_prefix = "p"}),
+                    jot::setup_error);
+    CHECK_THROWS_AS(jot::redis_store({.url = "redis://:wrong@127.0.0.1:" + port + "/3", .key_prefix = "p"}),
+                    jot::setup_error);
+    jot::redis_store tcp({.url = "redis://:s3cret@127.0.0.1:" + port + "/3", .key_prefix = "p"});
+    CHECK(tcp.is_denied("j", jot::time_point{}).value());
+    jot::redis_store user({.url = "redis://default:s3cret@localhost:" + port + "/0", .key_prefix = "p"});
+    CHECK_FALSE(user.is_denied("j", jot::time_point{}).value());
+}
+
+TEST_CASE("redis_store keeps stores with different key prefixes apart") {
+    auto& server = shared_server();
+    redis_fixture a(server), b(server);
+    const auto t = a.svc.login("alice", "web").value();
+    CHECK(b.store().find_family(t.family_id).value() == std::nullopt);
+    CHECK(b.svc.refresh(t.refresh_token).error() == jot::errc::refresh_token_not_found);
+    CHECK(b.store().dump().value().families.empty());
+    CHECK(a.store().dump().value().families.size() == 1);
+}
+
+TEST_CASE(
+    "redis_store reports store_corrupt for damaged records and keys of the wrong type, and writes nothing") {
+    using jot::errc;
+    auto& server = shared_server();
+    redis_fixture f(server);
+    const auto t1 = f.svc.login("alice", "web").value();
+    const auto t2 = f.svc.refresh(t1.refresh_token).value();
+    const auto id2 = conformance::id_of(t2.refresh_token);
+    const auto fam = f.prefix + ":{" + t1.family_id + "}";
+    const auto token_key = fam + ":t:" + id2;
+    const auto snapshot = [&] {
+        std::string s;
+        for (const auto& k : keys_of(server, f.prefix)) s += k + "=" + server.command({"DUMP", k}) + "\n";
+        return s;
+    };
+    bool record = true;  // a damaged record, rather than a damaged index
+    SUBCASE("a token state out of range") {
+        server.command({"HSET", token_key, "st", "9"});
+    }
+    SUBCASE("a token hash of the wrong length") {
+        server.command({"HSET", token_key, "h", "short"});
+    }
+    SUBCASE("garbage in a token's idle expiry") {
+        server.command({"HSET", token_key, "ix", "soon"});
+    }
+    SUBCASE("a token record missing a field") {
+        server.command({"HDEL", token_key, "fam"});
+    }
+    SUBCASE("a token record that is a string") {
+        server.command({"DEL", token_key});
+        server.command({"SET", token_key, "x"});
+    }
+    SUBCASE("a token index that is a hash") {
+        const auto index = f.prefix + ":t:{" + id2 + "}";
+        server.command({"DEL", index});
+        server.command({"HSET", index, "a", "b"});
+        record = false;
+    }
+    SUBCASE("a family record that is a list") {
+        server.command({"DEL", fam + ":f"});
+        server.command({"RPUSH", fam + ":f", "x"});
+    }
+    SUBCASE("garbage in a family's absolute expiry") {
+        server.command({"HSET", fam + ":f", "ax", "1e99"});
+    }
+    SUBCASE("a family's revoked flag out of range") {
+        server.command({"HSET", fam + ":f", "rv", "2"});
+    }
+    SUBCASE("a family's token list that is a string") {
+        server.command({"DEL", fam + ":ts"});
+        server.command({"SET", fam + ":ts", "x"});
+        record = false;
+    }
+    const auto before = snapshot();
+    CHECK(f.svc.refresh(t2.refresh_token).error() == errc::store_corrupt);
+    if (record) CHECK(f.store().dump().error() == errc::store_corrupt);
+    CHECK(snapshot() == before);
+    CHECK(f.svc.login("bob", "web"));  // other families still work
+}
+
+TEST_CASE("redis_store reports store_corrupt for a denylist or not-before entry of the wrong type") {
+    auto& server = shared_server();
+    redis_fixture f(server);
+    const auto t = f.svc.login("alice", "web").value();
+    const auto v = f.svc.verify_access(t.access_token).value();
+    const std::string denied = f.prefix + ":j:{" + std::string(v.jwt_id()) + "}";
+    SUBCASE("denylist") {
+        server.command({"RPUSH", denied, "x"});
+        CHECK(f.svc.verify_access(t.access_token).error() == jot::errc::store_corrupt);
+        CHECK(f.svc.revoke_access(v).error() == jot::errc::store_corrupt);
+    }
+    SUBCASE("denylist entry that is not a number") {
+        server.command({"SET", denied, "later"});
+        CHECK(f.svc.verify_access(t.access_token).error() == jot::errc::store_corrupt);
+    }
+    SUBCASE("not-before") {
+        server.command({"SET", f.prefix + ":s:{alice}:r", "x"});
+        CHECK(f.svc.verify_access(t.access_token).error() == jot::errc::store_corrupt);
+        CHECK(f.svc.revoke_subject("alice").error() == jot::errc::store_corrupt);
+        CHECK(f.svc.refresh(t.refresh_token));  // the family was not revoked
+    }
+    CHECK(f.store().dump().error() == jot::errc::store_corrupt);
+}
+
+TEST_CASE("redis_store loads its scripts again after SCRIPT FLUSH") {
+    auto& server = shared_server();
+    redis_fixture f(server);
+    const auto t = f.svc.login("alice", "web").value();
+    REQUIRE(server.command({"SCRIPT", "FLUSH"}) == "OK");
+    CHECK(f.svc.refresh(t.refresh_token).value().generation == 2);
+    REQUIRE(server.command({"SCRIPT", "FLUSH"}) == "OK");
+    CHECK(f.svc.login("alice", "web"));
+}
+
+TEST_CASE("redis_store serves more threads than it has connections") {
+    auto& server = shared_server();
+    redis_fixture f(server, conformance::default_options(), {.pool_size = 2});
+    std::atomic<int> failures{0};
+    std::vector<std::thread> pool;
+    for (int w = 0; w < 6; ++w)
+        pool.emplace_back([&, w] {
+            auto t = f.svc.login("user" + std::to_string(w), "web");
+            for (int i = 0; t && i < 10; ++i) t = f.svc.refresh(t->refresh_token);
+            if (!t) ++failures;
+        });
+    for (auto& t : pool) t.join();
+    CHECK(failures == 0);
+}
+
+TEST_CASE(
+    "redis_store fails with store_unavailable within the command timeout while Redis hangs, then recovers") {
+    jot_test::redis_server server;
+    redis_fixture f(server, conformance::default_options(), {.command_timeout = 200ms});
+    const auto t = f.svc.login("alice", "web").value();
+    server.pause();
+    for (int i = 0; i < 2; ++i) {  // the pooled connection, then a new one
+        const auto start = std::chrono::steady_clock::now();
+        CHECK(f.svc.refresh(t.refresh_token).error() == jot::errc::store_unavailable);
+        const auto took = elapsed_since(start);
+        CHECK(took >= 150ms);
+        CHECK(took < 1000ms);
+    }
+    CHECK(f.svc.verify_access(t.access_token).error() == jot::errc::store_unavailable);  // fails closed
+    server.resume();
+    CHECK(f.svc.refresh(t.refresh_token).value().generation == 2);
+}
+
+TEST_CASE("redis_store fails with store_unavailable at once while Redis is down, then recovers") {
+    jot_test::redis_server server({.appendonly = true});
+    redis_fixture f(server, conformance::default_options(), {.command_timeout = 200ms});
+    const auto t = f.svc.login("alice", "web").value();
+    server.stop();
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(f.svc.refresh(t.refresh_token).error() == jot::errc::store_unavailable);
+    CHECK(f.svc.login("bob", "web").error() == jot::errc::store_unavailable);
+    CHECK(f.store().dump().error() == jot::errc::store_unavailable);
+    CHECK(elapsed_since(start) < 600ms);
+    server.start();
+    CHECK(f.svc.refresh(t.refresh_token).value().generation == 2);
+}
+
+TEST_CASE("redis_store keeps refresh state across a Redis restart with AOF") {
+    jot_test::redis_server server({.appendonly = true, .appendfsync = "always"});
+    redis_fixture f(server);
+    const auto t1 = f.svc.login("alice", "web").value();
+    const auto t2 = f.svc.refresh(t1.refresh_token).value();
+    const auto v2 = f.svc.verify_access(t2.access_token).value();
+    REQUIRE(f.svc.revoke_access(v2));
+    const auto before = f.store().dump().value();
+    SUBCASE("after a shutdown") {
+        server.stop();
+    }
+    SUBCASE("after a crash (SIGKILL), with appendfsync always") {
+        server.crash();
+    }
+    server.start();
+    CHECK(conformance::same(before, f.store().dump().value()));
+    CHECK(f.svc.verify_access(t2.access_token).error() == jot::errc::token_revoked);
+    CHECK(f.svc.refresh(t2.refresh_token).value().generation == 3);
+    CHECK(f.svc.refresh(t1.refresh_token).error() == jot::errc::refresh_token_reused);
+}
