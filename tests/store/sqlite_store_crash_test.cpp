@@ -3,6 +3,7 @@
 // is lost and the database stays whole.
 #include <jot/store/sqlite_store.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "conformance.hpp"
 
 #include <signal.h>  // kill, SIGKILL
@@ -25,24 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string t = (std::filesystem::temp_directory_path() / "jot-sqlite-XXXXXX").string();
-        if (!mkdtemp(t.data())) throw std::runtime_error("cannot create a temporary directory");
-        path_ = t;
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string file(std::string_view name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
+using jot_test::temp_dir;
 
 /// A step the child reported after it returned: the token it now holds and its generation.
 struct reported {

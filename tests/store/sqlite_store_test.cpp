@@ -3,6 +3,7 @@
 // damaged rows, locking.
 #include <jot/store/sqlite_store.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "conformance.hpp"
 
 #include <sqlite3.h>
@@ -18,24 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string t = (std::filesystem::temp_directory_path() / "jot-sqlite-XXXXXX").string();
-        if (!mkdtemp(t.data())) throw std::runtime_error("cannot create a temporary directory");
-        path_ = t;
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string file(std::string_view name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
+using jot_test::temp_dir;
 
 struct held_store {
     temp_dir dir;
