@@ -40,6 +40,14 @@ inline constexpr std::array<std::uint32_t, 256> base64url_shifted = [] {
     return t;
 }();
 
+// Two output characters for every 12-bit value, so a group of three bytes takes two lookups.
+inline constexpr std::array<std::array<char, 2>, 4096> base64url_pairs = [] {
+    std::array<std::array<char, 2>, 4096> t{};
+    for (std::size_t v = 0; v < t.size(); ++v)
+        t[v] = {base64url_alphabet[v >> 6], base64url_alphabet[v & 63]};
+    return t;
+}();
+
 }  // namespace detail
 
 /// Length of the unpadded base64url text for n bytes.
@@ -55,12 +63,11 @@ inline void base64url_encode_append(std::string& out, std::string_view in) {
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
     std::size_t i = 0;
     const auto& a = detail::base64url_alphabet;
-    for (; i + 3 <= in.size(); i += 3) {
+    const auto& pairs = detail::base64url_pairs;
+    for (; i + 3 <= in.size(); i += 3, o += 4) {
         const std::uint32_t v = (std::uint32_t{p[i]} << 16) | (std::uint32_t{p[i + 1]} << 8) | p[i + 2];
-        *o++ = a[(v >> 18) & 63];
-        *o++ = a[(v >> 12) & 63];
-        *o++ = a[(v >> 6) & 63];
-        *o++ = a[v & 63];
+        std::memcpy(o, pairs[v >> 12].data(), 2);
+        std::memcpy(o + 2, pairs[v & 0xfff].data(), 2);
     }
     if (const std::size_t rest = in.size() - i; rest == 1) {
         const std::uint32_t v = std::uint32_t{p[i]} << 16;
@@ -86,37 +93,54 @@ inline void base64url_encode_append(std::string& out, std::string_view in) {
     return base64url_encode(std::string_view(reinterpret_cast<const char*>(in.data()), in.size()));
 }
 
-/// Decodes `in` into `out` (replacing its contents, reusing its capacity). Rejects padding, characters
-/// outside the URL-safe alphabet, impossible lengths and non-zero trailing bits, so that every byte string
-/// has exactly one accepted encoding. Returns false on any of those; `out` is then unspecified.
-[[nodiscard]] inline bool base64url_decode_into(std::string& out, std::string_view in) {
+/// The number of bytes a base64url text of `n` characters decodes to; n % 4 == 1 is no such text.
+[[nodiscard]] constexpr std::size_t base64url_decoded_size(std::size_t n) noexcept {
+    return n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
+}
+
+namespace detail {
+
+/// Decodes `in` to `out`, which has room for base64url_decoded_size(in.size()) + 1 bytes: each group of
+/// four characters is stored as one 32-bit word. Rejects what base64url_decode_into rejects.
+[[nodiscard]] inline bool base64url_decode_raw(std::string_view in, char* out) noexcept {
     if (in.size() % 4 == 1) return false;
-    const std::size_t n = in.size() / 4 * 3 + (in.size() % 4 == 0 ? 0 : in.size() % 4 - 1);
-    out.resize(n + 1);  // one spare byte: each group of four is stored as one 32-bit word
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-    char* o = out.data();
-    const auto& d0 = detail::base64url_shifted<18>;
-    const auto& d1 = detail::base64url_shifted<12>;
-    const auto& d2 = detail::base64url_shifted<6>;
-    const auto& d3 = detail::base64url_shifted<0>;
+    char* o = out;
+    const auto& d0 = base64url_shifted<18>;
+    const auto& d1 = base64url_shifted<12>;
+    const auto& d2 = base64url_shifted<6>;
+    const auto& d3 = base64url_shifted<0>;
     std::size_t i = 0;
     for (; i + 4 <= in.size(); i += 4, o += 3) {
         const std::uint32_t v = d0[p[i]] | d1[p[i + 1]] | d2[p[i + 2]] | d3[p[i + 3]];
-        if (v >= detail::base64url_bad) return false;
+        if (v >= base64url_bad) return false;
         const unsigned char bytes[4] = {static_cast<unsigned char>(v >> 16),
                                         static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v), 0};
         std::memcpy(o, bytes, 4);
     }
     if (const std::size_t rest = in.size() - i; rest == 2) {
         const std::uint32_t v = d0[p[i]] | d1[p[i + 1]];
-        if (v >= detail::base64url_bad || (v & 0xffff)) return false;  // non-zero trailing bits
+        if (v >= base64url_bad || (v & 0xffff)) return false;  // non-zero trailing bits
         *o = static_cast<char>(v >> 16);
     } else if (rest == 3) {
         const std::uint32_t v = d0[p[i]] | d1[p[i + 1]] | d2[p[i + 2]];
-        if (v >= detail::base64url_bad || (v & 0xff)) return false;
+        if (v >= base64url_bad || (v & 0xff)) return false;
         o[0] = static_cast<char>(v >> 16);
         o[1] = static_cast<char>((v >> 8) & 0xff);
     }
+    return true;
+}
+
+}  // namespace detail
+
+/// Decodes `in` into `out` (replacing its contents, reusing its capacity). Rejects padding, characters
+/// outside the URL-safe alphabet, impossible lengths and non-zero trailing bits, so that every byte string
+/// has exactly one accepted encoding. Returns false on any of those; `out` is then unspecified.
+[[nodiscard]] inline bool base64url_decode_into(std::string& out, std::string_view in) {
+    if (in.size() % 4 == 1) return false;
+    const std::size_t n = base64url_decoded_size(in.size());
+    out.resize(n + 1);  // the spare byte of the last 32-bit store
+    if (!detail::base64url_decode_raw(in, out.data())) return false;
     out.resize(n);
     return true;
 }

@@ -4,6 +4,7 @@
 
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <type_traits>  // std::is_same_v
 
 #include <nlohmann/json.hpp>
 
@@ -15,19 +16,38 @@
 
 namespace jot::inline v0 {
 
-/// Signs a JSON claims object with algorithm Alg. Fails with key_not_private, key_too_weak or crypto_failure.
+namespace detail {
+
+/// Signs the JSON text of `claims_object` (an nlohmann object or a jot::claims).
+template <class Claims>
+[[nodiscard]] result<std::string> sign_claims(const key& k, algorithm alg, const Claims& claims_object,
+                                              const header_view& fields) {
+    std::string payload;
+    payload.reserve(256);
+    if constexpr (std::is_same_v<Claims, claims>) {
+        if (const errc e = append_claims_json(payload, claims_object); e != errc{}) return e;
+    } else {
+        if (!claims_object.is_object()) return errc::payload_invalid;
+        if (const errc e = append_json(payload, claims_object); e != errc{}) return e;
+    }
+    return sign_compact(k, alg, payload, fields);
+}
+
+}  // namespace detail
+
+/// Signs a JSON claims object with algorithm Alg. Fails with key_not_private, key_too_weak, crypto_failure,
+/// payload_invalid (not an object) or json_invalid_utf8.
 template <class Alg>
 [[nodiscard]] result<std::string> sign(const key_for<Alg>& k, const nlohmann::json& claims_object,
                                        const header_fields& fields = {}) {
-    if (!claims_object.is_object()) return errc::payload_invalid;
-    return detail::sign_compact(k.untyped(), Alg::id, claims_object.dump(), fields);
+    return detail::sign_claims(k.untyped(), Alg::id, claims_object, detail::view_of(fields));
 }
 
 /// Signs registered and custom claims with algorithm Alg.
 template <class Alg>
 [[nodiscard]] result<std::string> sign(const key_for<Alg>& k, const claims& c,
                                        const header_fields& fields = {}) {
-    return sign<Alg>(k, c.to_json(), fields);
+    return detail::sign_claims(k.untyped(), Alg::id, c, detail::view_of(fields));
 }
 
 /// A private key bound to one algorithm and kid, for code that picks the algorithm at run time.
@@ -43,12 +63,11 @@ public:
 
     /// Signs a claims object; the header gets this signer's alg and kid and the given typ.
     [[nodiscard]] result<std::string> sign(const nlohmann::json& claims_object,
-                                           std::string type = "JWT") const {
-        if (!claims_object.is_object()) return errc::payload_invalid;
-        return detail::sign_compact(key_, alg_, claims_object.dump(), {.type = std::move(type), .kid = kid_});
+                                           std::string_view type = "JWT") const {
+        return detail::sign_claims(key_, alg_, claims_object, {.type = type, .kid = kid_});
     }
-    [[nodiscard]] result<std::string> sign(const claims& c, std::string type = "JWT") const {
-        return sign(c.to_json(), std::move(type));
+    [[nodiscard]] result<std::string> sign(const claims& c, std::string_view type = "JWT") const {
+        return detail::sign_claims(key_, alg_, c, {.type = type, .kid = kid_});
     }
 
     [[nodiscard]] algorithm alg() const noexcept { return alg_; }

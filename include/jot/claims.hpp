@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clock.hpp"
+#include "detail/json_write.hpp"
 #include "error.hpp"
 
 namespace jot::inline v0 {
@@ -51,6 +52,65 @@ inline nlohmann::json claims::to_json() const {
 }
 
 namespace detail {
+
+/// Appends the JSON object of `c` to `out`: the members claims::to_json() makes, registered claims first.
+/// Throws setup_error if `c.extra` is not an object; json_invalid_utf8 if a string is not UTF-8.
+[[nodiscard]] inline errc append_claims_json(std::string& out, const claims& c) {
+    if (!c.extra.is_object()) throw setup_error("jot: claims::extra must be a JSON object");
+    out += '{';
+    bool first = true;
+    errc e{};
+    const auto name = [&](std::string_view n) {
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        out += n;
+        out += "\":";
+    };
+    const auto text = [&](std::string_view n, const std::string& v) {
+        if (v.empty() || e != errc{}) return;
+        name(n);
+        e = append_json_string(out, v);
+    };
+    const auto date = [&](std::string_view n, const std::optional<time_point>& t) {
+        if (!t) return;
+        name(n);
+        append_json_integer(out,
+                            std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count());
+    };
+    text("iss", c.issuer);
+    text("sub", c.subject);
+    if (c.audience.size() == 1) {
+        text("aud", c.audience.front());
+    } else if (c.audience.size() > 1) {
+        name("aud");
+        out += '[';
+        for (std::size_t i = 0; i < c.audience.size() && e == errc{}; ++i) {
+            if (i > 0) out += ',';
+            e = append_json_string(out, c.audience[i]);
+        }
+        out += ']';
+    }
+    date("exp", c.expires_at);
+    date("nbf", c.not_before);
+    date("iat", c.issued_at);
+    text("jti", c.jwt_id);
+    for (auto it = c.extra.begin(); it != c.extra.end() && e == errc{}; ++it) {
+        const std::string& n = it.key();
+        const bool overridden = (n == "iss" && !c.issuer.empty()) || (n == "sub" && !c.subject.empty()) ||
+                                (n == "aud" && !c.audience.empty()) || (n == "exp" && c.expires_at) ||
+                                (n == "nbf" && c.not_before) || (n == "iat" && c.issued_at) ||
+                                (n == "jti" && !c.jwt_id.empty());
+        if (overridden) continue;
+        if (!first) out += ',';
+        first = false;
+        e = append_json_string(out, n);
+        out += ':';
+        if (e == errc{}) e = append_json(out, it.value());
+    }
+    out += '}';
+    return e;
+}
 
 // 9999-12-31T23:59:59Z: later NumericDates are not dates, they are attacks on arithmetic.
 inline constexpr double max_numeric_date = 253402300799.0;

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
-#include <optional>     // std::optional
+#include <cstdint>      // std::uint32_t
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
@@ -13,6 +13,7 @@
 #include "base64url.hpp"
 #include "detail/json.hpp"
 #include "detail/json_scan.hpp"
+#include "detail/json_write.hpp"
 #include "error.hpp"
 #include "key.hpp"
 
@@ -64,46 +65,74 @@ struct jws_parts {
     return true;
 }
 
-/// The JOSE header, checked against every rule that does not need a key.
+/// A member name of up to four bytes as one number, to compare names without calling memcmp.
+[[nodiscard]] constexpr std::uint32_t short_name(std::string_view n) noexcept {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < n.size() && i < 4; ++i)
+        v |= std::uint32_t{static_cast<unsigned char>(n[i])} << (8 * i);
+    return n.size() <= 4 ? v : 0;
+}
+
+/// The text of a string value: a view of the bytes between its quotes, or, if it holds escapes, its
+/// decoded form kept in `storage`.
+[[nodiscard]] inline std::string_view string_value(const json_value_view& v, std::string& storage) {
+    if (!v.escaped) return v.raw.substr(1, v.raw.size() - 2);
+    storage = decode_json_string(v);
+    return storage;
+}
+
+/// The JOSE header, checked against every rule that does not need a key. kid and typ are the scanned
+/// values (raw empty when absent), views into the header text.
 struct checked_header {
     algorithm alg = algorithm::hs256;
-    std::string text;  // the decoded header JSON
-    std::optional<std::string> kid;
-    std::optional<std::string> type;
+    json_value_view kid{};
+    json_value_view type{};
 };
 
-/// Decodes the header part into `out.text` and checks it: strict JSON, then the JOSE rules in order.
-[[nodiscard]] inline result<void> decode_header(std::string_view b64, const parse_limits& limits,
-                                                checked_header& out) {
-    if (!base64url_decode_into(out.text, b64)) return errc::base64_invalid;
+/// Checks the decoded header `text`: strict JSON, then the JOSE rules in order.
+[[nodiscard]] inline result<void> check_header(std::string_view text, const parse_limits& limits,
+                                               checked_header& out) {
     using kind = json_value_view::kind;
     json_value_view alg, crit, b64_member, kid, typ, cty;
     bool embedded_key = false;
-    const errc scanned = json_scanner(out.text, limits.max_json_depth)
+    const errc scanned = json_scanner(text, limits.max_json_depth)
                              .scan_object([&](std::string_view name, const json_value_view& v) {
-                                 if (name == "alg")
-                                     alg = v;
-                                 else if (name == "crit")
-                                     crit = v;
-                                 else if (name == "b64")
-                                     b64_member = v;
-                                 else if (name == "kid")
-                                     kid = v;
-                                 else if (name == "typ")
-                                     typ = v;
-                                 else if (name == "cty")
-                                     cty = v;
-                                 // RFC 8725 §3.10: a key named by the token is chosen by the attacker.
-                                 else if (name == "jwk" || name == "jku" || name == "x5u" || name == "x5c")
-                                     embedded_key = true;
+                                 switch (short_name(name)) {
+                                     case short_name("alg"):
+                                         alg = v;
+                                         break;
+                                     case short_name("crit"):
+                                         crit = v;
+                                         break;
+                                     case short_name("b64"):
+                                         b64_member = v;
+                                         break;
+                                     case short_name("kid"):
+                                         kid = v;
+                                         break;
+                                     case short_name("typ"):
+                                         typ = v;
+                                         break;
+                                     case short_name("cty"):
+                                         cty = v;
+                                         break;
+                                     // RFC 8725 §3.10: a key named by the token is chosen by the attacker.
+                                     case short_name("jwk"):
+                                     case short_name("jku"):
+                                     case short_name("x5u"):
+                                     case short_name("x5c"):
+                                         embedded_key = true;
+                                         break;
+                                     default:
+                                         break;
+                                 }
                              });
     if (scanned == errc::json_invalid || scanned == errc::payload_invalid) return errc::header_invalid;
     if (scanned != errc{}) return scanned;
 
     if (alg.raw.empty() || alg.type != kind::string) return errc::header_invalid;
-    const std::string alg_storage = alg.escaped ? decode_json_string(alg) : std::string();
-    const std::string_view alg_name =
-        alg.escaped ? std::string_view(alg_storage) : alg.raw.substr(1, alg.raw.size() - 2);
+    std::string alg_storage;
+    const std::string_view alg_name = string_value(alg, alg_storage);
     // RFC 8725 §2.1, §3.1: unsecured tokens are refused in every spelling.
     if (iequals(alg_name, "none")) return errc::algorithm_none;
     const auto known = algorithm_from_name(alg_name);
@@ -123,15 +152,11 @@ struct checked_header {
         if (b64_member.raw == "false") return errc::header_unencoded_payload;
     }
     if (embedded_key) return errc::header_embedded_key;
-    if (!kid.raw.empty()) {
-        if (kid.type != kind::string) return errc::header_invalid;
-        out.kid = decode_json_string(kid);
-    }
-    if (!typ.raw.empty()) {
-        if (typ.type != kind::string) return errc::header_invalid;
-        out.type = decode_json_string(typ);
-    }
+    if (!kid.raw.empty() && kid.type != kind::string) return errc::header_invalid;
+    if (!typ.raw.empty() && typ.type != kind::string) return errc::header_invalid;
     if (!cty.raw.empty() && cty.type != kind::string) return errc::header_invalid;
+    out.kid = kid;
+    out.type = typ;
     return {};
 }
 
@@ -139,21 +164,6 @@ struct checked_header {
 [[nodiscard]] inline std::size_t signature_size(algorithm alg, const key& k) noexcept {
     const auto& t = traits(alg);
     return t.family == key_family::rsa ? (k.bits() + 7) / 8 : t.signature_size;
-}
-
-/// Signs `input` with `k` under `alg` into `sig` (raw bytes). The one non-template signing core.
-[[nodiscard]] inline result<void> sign_bytes(const key& k, algorithm alg, std::string_view input,
-                                             std::string& sig) {
-    if (auto fit = k.fits(alg, key_use::sign); !fit) return fit;
-    const auto& t = traits(alg);
-    if (t.family == key_family::hmac) {
-        sig.resize(size(t.digest));
-        if (!k.impl().hmac->mac(t.digest, input, reinterpret_cast<unsigned char*>(sig.data())))
-            return errc::crypto_failure;
-        return {};
-    }
-    if (!crypto::sign(k.impl().pkey.get(), t, input, sig)) return errc::crypto_failure;
-    return {};
 }
 
 /// Checks raw signature bytes over `input`. The one non-template verification core.
@@ -180,34 +190,63 @@ struct checked_header {
     return errc::crypto_failure;
 }
 
-/// Serializes a header with "alg" first, then the given fields.
-[[nodiscard]] inline std::string header_json(algorithm alg, const header_fields& f) {
-    std::string h = R"({"alg":")";
-    h += name(alg);
-    h += '"';
-    const auto add = [&h](std::string_view member, const std::string& value) {
-        if (value.empty()) return;
-        h += ",\"";
-        h += member;
-        h += "\":";
-        h += nlohmann::json(value).dump();
+/// Header members as views, so that signing does not copy them.
+struct header_view {
+    std::string_view type{};
+    std::string_view kid{};
+    std::string_view content_type{};
+};
+
+[[nodiscard]] inline header_view view_of(const header_fields& f) noexcept {
+    return {f.type, f.kid, f.content_type};
+}
+
+/// Appends the header JSON, "alg" first, then the members that are not empty.
+[[nodiscard]] inline errc append_header_json(std::string& out, algorithm alg, const header_view& f) {
+    out += R"({"alg":")";
+    out += name(alg);
+    out += '"';
+    errc e{};
+    const auto add = [&](std::string_view member, std::string_view value) {
+        if (value.empty() || e != errc{}) return;
+        out += ",\"";
+        out += member;
+        out += "\":";
+        e = append_json_string(out, value);
     };
     add("typ", f.type);
     add("kid", f.kid);
     add("cty", f.content_type);
-    h += '}';
-    return h;
+    out += '}';
+    return e;
 }
 
-/// header.payload.signature for any algorithm; the templates below only fix the types.
+/// header.payload.signature for any algorithm; the templates only fix the types. The payload is JSON text
+/// or any bytes; json_invalid_utf8 if a header member is not UTF-8.
 [[nodiscard]] inline result<std::string> sign_compact(const key& k, algorithm alg, std::string_view payload,
-                                                      const header_fields& fields) {
+                                                      const header_view& fields) {
+    if (auto fit = k.fits(alg, key_use::sign); !fit) return fit.error();
+    std::string header;
+    header.reserve(32 + fields.type.size() + fields.kid.size() + fields.content_type.size());
+    if (const errc e = append_header_json(header, alg, fields); e != errc{}) return e;
+    const std::size_t signature_bytes = signature_size(alg, k);
     std::string token;
-    base64url_encode_append(token, header_json(alg, fields));
+    token.reserve(base64url_encoded_size(header.size()) + base64url_encoded_size(payload.size()) +
+                  base64url_encoded_size(signature_bytes) + 2);
+    base64url_encode_append(token, header);
     token += '.';
     base64url_encode_append(token, payload);
+    const auto& t = traits(alg);
+    if (t.family == key_family::hmac) {
+        unsigned char mac[64];
+        if (!k.impl().hmac->mac(t.digest, token, mac)) return errc::crypto_failure;
+        token += '.';
+        base64url_encode_append(token, std::string_view(reinterpret_cast<const char*>(mac), signature_bytes));
+        crypto::cleanse(mac, sizeof mac);
+        return token;
+    }
     std::string sig;
-    if (auto r = sign_bytes(k, alg, token, sig); !r) return r.error();
+    if (!crypto::sign(k.impl().pkey.get(), t, token, sig)) return errc::crypto_failure;
     token += '.';
     base64url_encode_append(token, sig);
     return token;
@@ -242,8 +281,10 @@ private:
                                                           const parse_limits& limits) {
     auto parts = detail::split_compact(token, limits.max_token_bytes);
     if (!parts) return parts.error();
+    std::string header_text;
+    if (!base64url_decode_into(header_text, parts->header)) return errc::base64_invalid;
     detail::checked_header h;
-    if (auto r = detail::decode_header(parts->header, limits, h); !r) return r.error();
+    if (auto r = detail::check_header(header_text, limits, h); !r) return r.error();
     // RFC 8725 §3.1: the key's algorithm is fixed; the header must agree with it, not choose it.
     if (h.alg != alg) return errc::algorithm_not_allowed;
     if (auto fit = k.fits(alg, key_use::verify); !fit) return fit.error();
@@ -252,7 +293,7 @@ private:
     if (auto r = detail::verify_bytes(k, alg, parts->signing_input, scratch); !r) return r.error();
     std::string payload;
     if (!base64url_decode_into(payload, parts->payload)) return errc::base64_invalid;
-    return verified_jws(verified_jws::passkey{}, nlohmann::json::parse(h.text), std::move(payload), alg);
+    return verified_jws(verified_jws::passkey{}, nlohmann::json::parse(header_text), std::move(payload), alg);
 }
 
 /// Verifies a compact JWS signed with algorithm Alg; a key of another family does not compile.
@@ -265,14 +306,14 @@ template <class Alg>
 /// Signs payload bytes as a compact JWS with a key and algorithm chosen at run time.
 [[nodiscard]] inline result<std::string> sign_jws_with(const key& k, algorithm alg, std::string_view payload,
                                                        const header_fields& fields = {}) {
-    return detail::sign_compact(k, alg, payload, fields);
+    return detail::sign_compact(k, alg, payload, detail::view_of(fields));
 }
 
 /// Signs arbitrary payload bytes as a compact JWS with algorithm Alg.
 template <class Alg>
 [[nodiscard]] result<std::string> sign_jws(const key_for<Alg>& k, std::string_view payload,
                                            const header_fields& fields = {}) {
-    return detail::sign_compact(k.untyped(), Alg::id, payload, fields);
+    return detail::sign_compact(k.untyped(), Alg::id, payload, detail::view_of(fields));
 }
 
 }  // namespace jot::inline v0

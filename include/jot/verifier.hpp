@@ -45,12 +45,32 @@ class verifier;
 
 namespace detail {
 
-/// The registered claims of a payload, read once by the scanner.
-struct registered_claims {
-    std::string issuer, subject, jwt_id;
-    std::vector<std::string> audience;
-    std::optional<double> expires_at, not_before, issued_at;
+/// Where a value sits in a verified token's text.
+struct text_span {
+    std::size_t at = 0;
+    std::size_t size = 0;
 };
+
+/// The registered claims of a payload, read once by the scanner, as places in the token's text.
+struct registered_claims {
+    text_span issuer{}, subject{}, jwt_id{};
+    text_span first_audience{};
+    std::vector<text_span> more_audiences{};  // aud arrays beyond their first element
+    std::size_t audience_count = 0;
+    std::optional<double> expires_at{}, not_before{}, issued_at{};
+};
+
+/// The place of a scanned string value in `text`: the bytes between its quotes, or, when it holds escapes,
+/// its decoded form appended to `text`. The caller reserves room for every append, so views into `text`
+/// stay valid.
+inline text_span place_string(std::string& text, const json_value_view& v) {
+    if (v.raw.empty()) return {};
+    if (!v.escaped) return {static_cast<std::size_t>(v.raw.data() + 1 - text.data()), v.raw.size() - 2};
+    const std::string decoded = decode_json_string(v);
+    const text_span s{text.size(), decoded.size()};
+    text += decoded;
+    return s;
+}
 
 /// The parsed DOMs of a verified token, made on first use. Thread-safe.
 struct lazy_documents {
@@ -93,45 +113,54 @@ public:
         passkey() = default;
         friend class verifier;
     };
-    verified_token(passkey, algorithm alg, std::string header_text, std::string claims_text,
-                   std::optional<std::string> kid, std::optional<std::string> type,
-                   detail::registered_claims claims)
+    /// `text` holds the header JSON, then the claims JSON, then decoded forms of escaped strings.
+    verified_token(passkey, algorithm alg, std::string text, std::size_t header_size, std::size_t claims_size,
+                   detail::text_span kid, detail::text_span type, detail::registered_claims claims)
         : alg_(alg),
-          header_text_(std::move(header_text)),
-          claims_text_(std::move(claims_text)),
-          kid_(std::move(kid)),
-          type_(std::move(type)),
+          text_(std::move(text)),
+          header_size_(header_size),
+          claims_size_(claims_size),
+          kid_(kid),
+          type_(type),
           registered_(std::move(claims)) {}
 
     /// The JOSE header as JSON.
     [[nodiscard]] const nlohmann::json& header() const {
         auto& d = documents_.get();
         std::call_once(d.header_once,
-                       [&] { d.header = nlohmann::json::parse(header_text_, nullptr, false); });
+                       [&] { d.header = nlohmann::json::parse(header_text(), nullptr, false); });
         return d.header;
     }
     /// Every claim as JSON.
     [[nodiscard]] const nlohmann::json& claims() const {
         auto& d = documents_.get();
         std::call_once(d.claims_once,
-                       [&] { d.claims = nlohmann::json::parse(claims_text_, nullptr, false); });
+                       [&] { d.claims = nlohmann::json::parse(claims_text(), nullptr, false); });
         return d.claims;
     }
     /// The claims exactly as signed (JSON text).
-    [[nodiscard]] std::string_view claims_text() const noexcept { return claims_text_; }
+    [[nodiscard]] std::string_view claims_text() const noexcept {
+        return std::string_view(text_).substr(header_size_, claims_size_);
+    }
+    /// The JOSE header exactly as signed (JSON text).
+    [[nodiscard]] std::string_view header_text() const noexcept {
+        return std::string_view(text_).substr(0, header_size_);
+    }
 
     [[nodiscard]] algorithm alg() const noexcept { return alg_; }
-    [[nodiscard]] std::string_view kid() const noexcept {
-        return kid_ ? std::string_view(*kid_) : std::string_view{};
-    }
-    [[nodiscard]] std::string_view type() const noexcept {
-        return type_ ? std::string_view(*type_) : std::string_view{};
-    }
-    [[nodiscard]] std::string_view issuer() const noexcept { return registered_.issuer; }
-    [[nodiscard]] std::string_view subject() const noexcept { return registered_.subject; }
-    [[nodiscard]] std::string_view jwt_id() const noexcept { return registered_.jwt_id; }
+    [[nodiscard]] std::string_view kid() const noexcept { return view(kid_); }
+    [[nodiscard]] std::string_view type() const noexcept { return view(type_); }
+    [[nodiscard]] std::string_view issuer() const noexcept { return view(registered_.issuer); }
+    [[nodiscard]] std::string_view subject() const noexcept { return view(registered_.subject); }
+    [[nodiscard]] std::string_view jwt_id() const noexcept { return view(registered_.jwt_id); }
     /// aud as a list (a single string becomes one element).
-    [[nodiscard]] const std::vector<std::string>& audience() const noexcept { return registered_.audience; }
+    [[nodiscard]] std::vector<std::string> audience() const {
+        std::vector<std::string> out;
+        out.reserve(registered_.audience_count);
+        if (registered_.audience_count > 0) out.emplace_back(view(registered_.first_audience));
+        for (const auto& a : registered_.more_audiences) out.emplace_back(view(a));
+        return out;
+    }
     [[nodiscard]] std::optional<time_point> expires_at() const noexcept {
         return date(registered_.expires_at);
     }
@@ -144,12 +173,16 @@ private:
     static std::optional<time_point> date(std::optional<double> d) noexcept {
         return d ? std::optional(detail::from_seconds(*d)) : std::nullopt;
     }
+    [[nodiscard]] std::string_view view(detail::text_span s) const noexcept {
+        return std::string_view(text_).substr(s.at, s.size);
+    }
 
     algorithm alg_;
-    std::string header_text_;
-    std::string claims_text_;
-    std::optional<std::string> kid_;
-    std::optional<std::string> type_;
+    std::string text_;
+    std::size_t header_size_;
+    std::size_t claims_size_;
+    detail::text_span kid_;
+    detail::text_span type_;
     detail::registered_claims registered_;
     detail::lazy_documents_ptr documents_;
 };
@@ -175,29 +208,40 @@ namespace detail {
     return d;
 }
 
-/// Scans the claims text, reads the registered claims and applies the policy.
-[[nodiscard]] inline result<registered_claims> check_claims(std::string_view text, const verifier_options& o,
+/// Scans the claims text (`size` bytes at `at` in `text`), reads the registered claims and applies the
+/// policy. Decoded forms of escaped strings are appended to `text`, which has room reserved for them.
+[[nodiscard]] inline result<registered_claims> check_claims(std::string& text, std::size_t at,
+                                                            std::size_t size, const verifier_options& o,
                                                             time_point now) {
     using kind = json_value_view::kind;
     json_value_view iss, sub, aud, exp, nbf, iat, jti;
     std::size_t required_found = 0;
-    const errc scanned = json_scanner(text, o.limits.max_json_depth)
+    const errc scanned = json_scanner(std::string_view(text).substr(at, size), o.limits.max_json_depth)
                              .scan_object([&](std::string_view name, const json_value_view& v) {
-                                 if (name.size() == 3) {
-                                     if (name == "iss")
+                                 switch (short_name(name)) {
+                                     case short_name("iss"):
                                          iss = v;
-                                     else if (name == "sub")
+                                         break;
+                                     case short_name("sub"):
                                          sub = v;
-                                     else if (name == "aud")
+                                         break;
+                                     case short_name("aud"):
                                          aud = v;
-                                     else if (name == "exp")
+                                         break;
+                                     case short_name("exp"):
                                          exp = v;
-                                     else if (name == "nbf")
+                                         break;
+                                     case short_name("nbf"):
                                          nbf = v;
-                                     else if (name == "iat")
+                                         break;
+                                     case short_name("iat"):
                                          iat = v;
-                                     else if (name == "jti")
+                                         break;
+                                     case short_name("jti"):
                                          jti = v;
+                                         break;
+                                     default:
+                                         break;
                                  }
                                  for (const auto& r : o.required_claims) required_found += (r == name);
                              });
@@ -232,41 +276,46 @@ namespace detail {
         return errc::claim_missing;
     }
 
-    const auto string_claim = [](const json_value_view& v, std::string& out) -> result<void> {
-        if (v.raw.empty()) return {};
-        if (v.type != kind::string) return errc::claim_invalid;
-        out = decode_json_string(v);
-        return {};
-    };
-    if (auto r = string_claim(iss, c.issuer); !r) return r.error();
-    if (auto r = string_claim(sub, c.subject); !r) return r.error();
-    if (auto r = string_claim(jti, c.jwt_id); !r) return r.error();
+    for (const auto* v : {&iss, &sub, &jti})
+        if (!v->raw.empty() && v->type != kind::string) return errc::claim_invalid;
+    const auto view = [&text](text_span sp) { return std::string_view(text).substr(sp.at, sp.size); };
+    c.issuer = place_string(text, iss);
+    c.subject = place_string(text, sub);
+    c.jwt_id = place_string(text, jti);
     if (!o.allow_any_issuer) {
         if (iss.raw.empty()) return errc::claim_missing;
-        if (c.issuer != o.issuer) return errc::issuer_mismatch;
+        if (view(c.issuer) != o.issuer) return errc::issuer_mismatch;
     }
     if (!o.subject.empty()) {
         if (sub.raw.empty()) return errc::claim_missing;
-        if (c.subject != o.subject) return errc::subject_mismatch;
+        if (view(c.subject) != o.subject) return errc::subject_mismatch;
     }
 
+    bool audience_match = false;
+    const auto add_audience = [&](text_span a) {
+        if (c.audience_count++ == 0)
+            c.first_audience = a;
+        else
+            c.more_audiences.push_back(a);
+        for (const auto& want : o.audience) audience_match = audience_match || view(a) == want;
+    };
     if (aud.type == kind::string) {
-        c.audience.push_back(decode_json_string(aud));
+        add_audience(place_string(text, aud));
     } else if (aud.type == kind::array) {
         const auto list = nlohmann::json::parse(aud.raw, nullptr, false);
         for (const auto& a : list) {
             if (!a.is_string()) return errc::claim_invalid;
-            c.audience.push_back(a.get<std::string>());
+            const auto& value = a.get_ref<const std::string&>();
+            const text_span placed{text.size(), value.size()};
+            text += value;  // no longer than its JSON form, so it fits the reserved room
+            add_audience(placed);
         }
     } else if (!aud.raw.empty()) {
         return errc::claim_invalid;
     }
     if (!o.allow_any_audience) {
         if (aud.raw.empty()) return errc::claim_missing;
-        bool match = false;
-        for (const auto& a : c.audience)
-            for (const auto& want : o.audience) match = match || a == want;
-        if (!match) return errc::audience_mismatch;
+        if (!audience_match) return errc::audience_mismatch;
     }
     if (required_found < o.required_claims.size()) return errc::claim_missing;
     return c;
@@ -310,37 +359,59 @@ public:
         const auto& limits = options_.limits;
         auto parts = detail::split_compact(token, limits.max_token_bytes);
         if (!parts) return parts.error();
+        // One buffer for the whole token: header, claims, then the signature (dropped once checked), with
+        // room behind the claims for decoded escaped strings, so nothing in it moves while views exist.
+        const std::size_t header_size = base64url_decoded_size(parts->header.size());
+        const std::size_t claims_size = base64url_decoded_size(parts->payload.size());
+        const std::size_t signature_size = base64url_decoded_size(parts->signature.size());
+        std::string text;
+        text.reserve(2 * (header_size + claims_size) + signature_size + 8);
+        text.resize(header_size + claims_size + signature_size + 1);
+        if (!detail::base64url_decode_raw(parts->header, text.data())) return errc::base64_invalid;
+        const std::string_view header_text(text.data(), header_size);
         detail::checked_header h;
-        if (auto r = detail::decode_header(parts->header, limits, h); !r) return r.error();
+        if (auto r = detail::check_header(header_text, limits, h); !r) return r.error();
+        std::string type_storage, kid_storage;  // only for values that hold escapes
         if (!options_.allow_any_type) {
             const bool plain_jwt = detail::same_media_type(options_.type, "JWT");
-            if (h.type ? !detail::same_media_type(*h.type, options_.type) : !plain_jwt)
+            if (h.type.raw.empty()
+                    ? !plain_jwt
+                    : !detail::same_media_type(detail::string_value(h.type, type_storage), options_.type))
                 return errc::type_mismatch;
         }
-        std::string scratch;
-        if (!base64url_decode_into(scratch, parts->signature)) return errc::base64_invalid;
-        if (auto r = check_signature(h, parts->signing_input, scratch); !r) return r.error();
+        char* signature = text.data() + header_size + claims_size;
+        if (!detail::base64url_decode_raw(parts->signature, signature)) return errc::base64_invalid;
+        const std::string_view kid =
+            h.kid.raw.empty() ? std::string_view{} : detail::string_value(h.kid, kid_storage);
+        if (auto r = check_signature(h.alg, !h.kid.raw.empty(), kid, parts->signing_input,
+                                     std::string_view(signature, signature_size));
+            !r)
+            return r.error();
 
-        if (!base64url_decode_into(scratch, parts->payload)) return errc::base64_invalid;
-        auto claims = detail::check_claims(scratch, options_, now);
+        if (!detail::base64url_decode_raw(parts->payload, text.data() + header_size))
+            return errc::base64_invalid;
+        text.resize(header_size + claims_size);
+        auto claims = detail::check_claims(text, header_size, claims_size, options_, now);
         if (!claims) return claims.error();
-        return verified_token(verified_token::passkey{}, h.alg, std::move(h.text), std::move(scratch),
-                              std::move(h.kid), std::move(h.type), *std::move(claims));
+        const auto kid_place = detail::place_string(text, h.kid);
+        const auto type_place = detail::place_string(text, h.type);
+        return verified_token(verified_token::passkey{}, h.alg, std::move(text), header_size, claims_size,
+                              kid_place, type_place, *std::move(claims));
     }
 
     [[nodiscard]] const verifier_options& options() const noexcept { return options_; }
     [[nodiscard]] const key_set& keys() const noexcept { return keys_; }
 
 private:
-    result<void> check_signature(const detail::checked_header& h, std::string_view input,
+    result<void> check_signature(algorithm alg, bool has_kid, std::string_view kid, std::string_view input,
                                  std::string_view sig) const {
         bool kid_matched = false;
         bool tried = false;
         result<void> last = errc::signature_invalid;
         for (const auto& b : keys_) {
-            if (h.kid && !b.kid.empty() && b.kid != *h.kid) continue;  // a key without kid serves any
+            if (has_kid && !b.kid.empty() && b.kid != kid) continue;  // a key without kid serves any
             kid_matched = true;
-            if (b.alg != h.alg) continue;
+            if (b.alg != alg) continue;
             tried = true;
             last = detail::verify_bytes(b.k, b.alg, input, sig);
             if (last) return last;

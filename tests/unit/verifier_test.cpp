@@ -370,3 +370,39 @@ TEST_CASE("verifier errors map to the conditions that group them") {
     CHECK(std::string(jot::name(errc::audience_mismatch)) == "audience_mismatch");
     CHECK(jot::make_error_code(errc::audience_mismatch).message().find("audience") != std::string::npos);
 }
+
+TEST_CASE("verifier: escaped strings and audience arrays read back decoded, with the claims text as signed") {
+    jot::key_set keys;
+    keys.add(jot::algorithm::hs256, hs_key(), "k/1");
+    const jot::verifier v{keys, {.issuer = "https://auth.example", .audience = {"api"}, .type = "at+jwt"}};
+    const std::string header = R"({"alg":"HS256","typ":"at\u002bjwt","kid":"k\/1"})";
+    const std::string claims =
+        R"({"iss":"https:\/\/auth.example","aud":["w\u00e9b","api","x\"y"],"sub":"al\u0069ce",)"
+        R"("jti":"\ud834\udd1e","exp":)" +
+        std::to_string(t + 60) + "}";
+    auto r = v.verify_at(forge_hs256(header, claims), now);
+    REQUIRE_MESSAGE(r, r.error().message());
+    CHECK(r->type() == "at+jwt");
+    CHECK(r->kid() == "k/1");
+    CHECK(r->issuer() == "https://auth.example");
+    CHECK(r->subject() == "alice");
+    CHECK(r->jwt_id() == "\xf0\x9d\x84\x9e");
+    CHECK(r->audience() == std::vector<std::string>{"w\xc3\xa9"
+                                                    "b",
+                                                    "api", "x\"y"});
+    CHECK(r->claims_text() == claims);
+    CHECK(r->header_text() == header);
+    CHECK(r->claims()["sub"] == "alice");
+    // The token survives moves: its views are places in its own text.
+    auto moved = *std::move(r);
+    const auto copy_of_moved = std::move(moved);
+    CHECK(copy_of_moved.subject() == "alice");
+    CHECK(copy_of_moved.audience().size() == 3);
+
+    // An escaped kid that does not match any key is key_not_found, and the escaped typ is still compared.
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","typ":"JWT","kid":"k\/2"})", claims_json()),
+                 jot::verifier{keys, {.issuer = "https://auth.example", .audience = {"api"}}}) ==
+          errc::key_not_found);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","typ":"JW\u0054"})", claims_json())) == errc{});
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","typ":"JW\u0055"})", claims_json())) == errc::type_mismatch);
+}

@@ -2,6 +2,8 @@
 // Strict JSON for JOSE: valid UTF-8, no duplicate member names, bounded depth, finite numbers only.
 #pragma once
 
+#include <array>        // std::array
+#include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint8_t, std::uint64_t
 #include <cstring>      // std::memcpy
 #include <string>       // std::string
@@ -13,6 +15,35 @@
 #include "../error.hpp"
 
 namespace jot::inline v0::detail {
+
+// Bytes that may stand in a JSON string as they are: all but '"', '\\' and control characters.
+inline constexpr std::array<bool, 256> plain_string_byte = [] {
+    std::array<bool, 256> t{};
+    for (std::size_t c = 0x20; c < 256; ++c) t[c] = c != '"' && c != '\\';
+    return t;
+}();
+
+/// The length of the leading run of `s` that a JSON string holds as it is: no '"', '\\' or control
+/// character, and, if AsciiOnly, no byte above 0x7f. Eight bytes per step.
+template <bool AsciiOnly>
+[[nodiscard]] inline std::size_t plain_string_run(std::string_view s) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, s.data() + i, 8);
+        std::uint64_t stop = ((x - ones * 0x20) & ~x & highs) | has_zero_byte(x ^ (ones * '"')) |
+                             has_zero_byte(x ^ (ones * '\\'));
+        if (AsciiOnly) stop |= x & highs;
+        if (stop) break;
+    }
+    while (i < s.size() && plain_string_byte[static_cast<unsigned char>(s[i])] &&
+           (!AsciiOnly || static_cast<unsigned char>(s[i]) < 0x80))
+        ++i;
+    return i;
+}
 
 /// True if `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
 [[nodiscard]] inline bool valid_utf8(std::string_view s) noexcept {

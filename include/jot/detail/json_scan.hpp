@@ -107,13 +107,6 @@ struct json_value_view {
 
 /// Validates `text` as one JSON object and calls `on_member(name, value)` for each top-level member,
 /// with the member's decoded name. Stops at the first violation and returns its errc.
-// Bytes that may stand in a JSON string as they are: all but '"', '\\' and control characters.
-inline constexpr std::array<bool, 256> plain_string_byte = [] {
-    std::array<bool, 256> t{};
-    for (std::size_t c = 0x20; c < 256; ++c) t[c] = c != '"' && c != '\\';
-    return t;
-}();
-
 class json_scanner {
     // The member names seen so far, kept inline for typical documents so that scanning does not allocate.
     class name_stack {
@@ -183,7 +176,7 @@ private:
         ++pos_;
         escaped = false;
         while (pos_ < text_.size()) {
-            while (pos_ < text_.size() && plain_string_byte[static_cast<unsigned char>(text_[pos_])]) ++pos_;
+            pos_ += plain_string_run<false>(text_.substr(pos_));
             if (pos_ >= text_.size()) break;
             const auto c = static_cast<unsigned char>(text_[pos_]);
             if (c == '"') {
@@ -387,8 +380,11 @@ private:
                 key = *decoded_names_.back();
             }
             // RFC 7515 §5.2, RFC 7519 §4, RFC 8725 §3.2: duplicate names are refused, escaped or not.
-            for (std::size_t i = names_start; i < names_.size(); ++i)
-                if (names_[i] == key) return done(errc::json_duplicate_member);
+            for (std::size_t i = names_start; i < names_.size(); ++i) {
+                const std::string_view seen = names_[i];
+                if (seen.size() == key.size() && (key.empty() || seen[0] == key[0]) && seen == key)
+                    return done(errc::json_duplicate_member);
+            }
             names_.push_back(key);
             skip_ws();
             if (pos_ >= text_.size() || text_[pos_] != ':') return done(errc::json_invalid);
@@ -410,7 +406,7 @@ private:
     std::string_view text_;
     std::size_t max_depth_;
     std::size_t pos_ = 0;
-    std::vector<std::string_view> names_;                      // names of every open object, innermost last
+    name_stack names_;                                         // names of every open object, innermost last
     std::vector<std::unique_ptr<std::string>> decoded_names_;  // names that held escapes
 };
 
