@@ -32,7 +32,7 @@ struct config {
     std::chrono::seconds refresh_absolute_ttl = std::chrono::days{30};
     std::chrono::seconds grace{0};
     std::chrono::seconds leeway{0};
-    std::size_t max_sessions = 0;
+    std::size_t max_sessions = 100;
     std::string users_file{};
     std::vector<std::string> users{};    // NAME:PASSWORD
     std::vector<std::string> clients{};  // ID:SECRET, for /introspect
@@ -76,7 +76,8 @@ struct config {
     add_duration(app, "--grace", c.grace, "a just-rotated refresh token may be replayed this long", true);
     add_duration(app, "--leeway", c.leeway, "clock skew allowed on access tokens (at most 5m)", true);
     add_config(app, "--max-sessions", c.max_sessions,
-               "live sessions per user, oldest revoked beyond (0: no cap)");
+               "live sessions per user (at least 1), oldest revoked beyond")
+        ->check(CLI::PositiveNumber);
     add_config(app, "--users", c.users_file, "JSON file {name: argon2id PHC hash}");
     app.add_option("--user", c.users, "NAME:PASSWORD, hashed at start (repeatable; for demos)")
         ->envname(jot_examples::env_name("--user"))

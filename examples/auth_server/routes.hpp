@@ -83,25 +83,59 @@ public:
     auth_routes(service& svc, const user_db& users, const client_db& clients, route_options o)
         : svc_(svc), users_(users), clients_(clients), o_(std::move(o)) {}
 
+    /// The paths of the POST endpoints, and of the GET endpoints.
+    static constexpr std::array<std::string_view, 7> post_paths = {
+        "/login", "/token", "/refresh", "/logout", "/logout-all", "/revoke", "/introspect"};
+    static constexpr std::array<std::string_view, 3> get_paths = {"/.well-known/jwks.json", "/healthz", "/"};
+
+    /// Routes every endpoint of `s` to handle_post and handle_get.
     void install(httplib::Server& s) {
-        using jot_examples::post;
-        using req = const httplib::Request&;
-        using res = httplib::Response&;
-        using body = const std::string&;
-        const std::size_t max = o_.max_body;
-        post(s, "/login", max, [this](req q, res r, body b) { login(q, r, b); });
-        post(s, "/token", max, [this](req q, res r, body b) { token(q, r, b); });
-        post(s, "/refresh", max, [this](req q, res r, body) { refresh_cookie_flow(q, r); });
-        post(s, "/logout", max, [this](req q, res r, body b) { logout(q, r, b); });
-        post(s, "/logout-all", max, [this](req q, res r, body) { logout_all(q, r); });
-        post(s, "/revoke", max, [this](req q, res r, body b) { revoke(q, r, b); });
-        post(s, "/introspect", max, [this](req q, res r, body b) { introspect(q, r, b); });
-        s.Get("/.well-known/jwks.json", [this](const httplib::Request&, httplib::Response& r) {
-            r.set_header("Cache-Control", "public, max-age=60");
-            r.set_content(svc_.jwks().dump(), "application/json");
-        });
-        s.Get("/healthz", [this](const httplib::Request&, httplib::Response& r) { health(r); });
-        s.Get("/", [this](const httplib::Request&, httplib::Response& r) { demo(r); });
+        for (const std::string_view path : post_paths)
+            jot_examples::post(s, std::string(path), o_.max_body,
+                               [this, path](const httplib::Request& q, httplib::Response& r,
+                                            const std::string& b) { handle_post(path, q, r, b); });
+        for (const std::string_view path : get_paths)
+            s.Get(std::string(path),
+                  [this, path](const httplib::Request& q, httplib::Response& r) { handle_get(path, q, r); });
+    }
+
+    /// Answers POST `path` with the request body already read (at most max_body bytes): what install()
+    /// routes to, and what tests and fuzzers call without a socket. Returns false, leaving `res` untouched,
+    /// if `path` is not one of post_paths.
+    bool handle_post(std::string_view path, const httplib::Request& req, httplib::Response& res,
+                     const std::string& body) {
+        if (path == "/login")
+            login(req, res, body);
+        else if (path == "/token")
+            token(req, res, body);
+        else if (path == "/refresh")
+            refresh_cookie_flow(req, res);
+        else if (path == "/logout")
+            logout(req, res, body);
+        else if (path == "/logout-all")
+            logout_all(req, res);
+        else if (path == "/revoke")
+            revoke(req, res, body);
+        else if (path == "/introspect")
+            introspect(req, res, body);
+        else
+            return false;
+        return true;
+    }
+
+    /// Answers GET `path`, as handle_post does POST. Returns false if `path` is not one of get_paths.
+    bool handle_get(std::string_view path, const httplib::Request&, httplib::Response& res) {
+        if (path == "/.well-known/jwks.json") {
+            res.set_header("Cache-Control", "public, max-age=60");
+            res.set_content(svc_.jwks().dump(), "application/json");
+        } else if (path == "/healthz") {
+            health(res);
+        } else if (path == "/") {
+            demo(res);
+        } else {
+            return false;
+        }
+        return true;
     }
 
 private:

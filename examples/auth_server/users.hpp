@@ -22,11 +22,15 @@
 
 namespace jot_auth {
 
-/// Argon2id cost of the hashes this server makes: the OWASP recommendation (19 MiB, 2 passes, 1 lane).
+/// Argon2id cost of the hashes this server makes. The default is the OWASP recommendation (19 MiB, 2 passes,
+/// 1 lane); minimum() is the cheapest cost Argon2 accepts, for tests and fuzzers only.
 struct argon2_cost {
     std::uint32_t passes = 2;
     std::uint32_t memory_kib = 19 * 1024;
     std::uint32_t lanes = 1;
+    [[nodiscard]] static constexpr argon2_cost minimum() noexcept {
+        return {.passes = ARGON2_MIN_TIME, .memory_kib = ARGON2_MIN_MEMORY, .lanes = 1};
+    }
 };
 
 /// An Argon2id hash in the PHC string format ("$argon2id$v=19$m=...,t=...,p=...$salt$hash") of `password`
@@ -51,12 +55,14 @@ struct argon2_cost {
 /// Names and their Argon2id hashes. Filled at start-up, then read-only: verify() is thread-safe.
 class user_db {
 public:
+    /// Hashes made by add_password, and the dummy hash that unknown names are checked against, use `cost`.
     /// At most `parallel` verifications run at once (each takes the hash's memory cost); 0 means the
-    /// number of cores.
-    explicit user_db(std::size_t parallel = 0)
-        : slots_(static_cast<std::ptrdiff_t>(parallel ? parallel
+    /// number of cores. Throws config_error if Argon2 refuses the cost.
+    explicit user_db(argon2_cost cost = {}, std::size_t parallel = 0)
+        : cost_(cost),
+          slots_(static_cast<std::ptrdiff_t>(parallel ? parallel
                                                       : std::max(2u, std::thread::hardware_concurrency()))),
-          dummy_(argon2id_hash("jot-dummy-password-for-unknown-users")) {}
+          dummy_(argon2id_hash("jot-dummy-password-for-unknown-users", cost_)) {}
 
     /// Adds `name` with an existing PHC-format Argon2id hash. Throws config_error for a bad name or hash.
     void add_hash(const std::string& name, const std::string& encoded) {
@@ -70,7 +76,7 @@ public:
     void add_password(const std::string& name, std::string_view password) {
         check_name(name);
         if (password.empty()) throw jot_examples::config_error("user '" + name + "': empty password");
-        users_[name] = argon2id_hash(password);
+        users_[name] = argon2id_hash(password, cost_);
     }
 
     /// Adds "NAME:PASSWORD" (the --user flag).
@@ -118,6 +124,7 @@ private:
                 throw jot_examples::config_error("a user name must not contain control characters");
     }
 
+    argon2_cost cost_;
     mutable std::counting_semaphore<> slots_;
     std::string dummy_;
     std::unordered_map<std::string, std::string> users_;

@@ -22,6 +22,7 @@ namespace jot_examples {
 struct server_options {
     std::size_t threads = 64;                // worker pool; each keep-alive connection holds one while open
     std::size_t max_body_bytes = 16 * 1024;  // larger bodies get 413 before a handler runs
+    std::size_t max_headers = 100;           // more header fields get 431 (POST handlers: through post())
     std::size_t keep_alive_requests = 10000;
     std::chrono::seconds keep_alive_timeout{
         2};  // also bounds shutdown: httplib lets idle connections run out
@@ -29,6 +30,10 @@ struct server_options {
 
 /// The start time of the request this thread is serving: set before routing, read by the access log.
 inline thread_local std::chrono::steady_clock::time_point request_started{};
+
+/// Whether the request this thread is serving has more header fields than server_options::max_headers:
+/// set before routing, read by post() and the error handler.
+inline thread_local bool too_many_headers = false;
 
 /// Sets a JSON body.
 inline void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -51,9 +56,23 @@ inline void send_error(httplib::Response& res, int status, std::string_view code
     send_json(res, status, body);
 }
 
-/// Tunes `server` (TCP_NODELAY, worker pool, keep-alive, body limit, timeouts) and installs JSON bodies for
-/// errors nobody answered (404, 405, 413, ...), a 500 for exceptions that escape a handler, and the
-/// one-line-per-request access log.
+/// The 431 answer (RFC 6585 §5) to a request with more header fields than the server allows.
+inline void send_too_many_headers(httplib::Response& res) {
+    send_error(res, 431, "invalid_request", "too many header fields");
+}
+
+/// The number of header fields the client sent. httplib adds REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and
+/// LOCAL_PORT to a request's headers; they are not counted.
+[[nodiscard]] inline std::size_t client_header_count(const httplib::Request& req) {
+    std::size_t n = req.headers.size();
+    for (const char* added : {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"})
+        if (n > 0 && req.has_header(added)) --n;
+    return n;
+}
+
+/// Tunes `server` (TCP_NODELAY, worker pool, keep-alive, body and header limits, timeouts) and installs JSON
+/// bodies for errors nobody answered (404, 405, 413, ...), a 500 for exceptions that escape a handler, and
+/// the one-line-per-request access log.
 inline void configure_server(httplib::Server& server, const server_options& o, access_log& log) {
     server.set_tcp_nodelay(true);
     const std::size_t threads = o.threads;
@@ -63,13 +82,30 @@ inline void configure_server(httplib::Server& server, const server_options& o, a
     server.set_payload_max_length(o.max_body_bytes);
     server.set_read_timeout(5, 0);
     server.set_write_timeout(5, 0);
-    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    const std::size_t max_headers = o.max_headers;
+    server.set_pre_routing_handler([max_headers](const httplib::Request& req, httplib::Response& res) {
         request_started = std::chrono::steady_clock::now();
-        return httplib::Server::HandlerResponse::Unhandled;
+        // httplib 0.11 reads any number of header lines (each at most 8 KiB, CPPHTTPLIB_HEADER_MAX_LENGTH,
+        // fixed in the shared library); newer releases stop at 100 (CPPHTTPLIB_HEADER_MAX_COUNT). They are
+        // read by now: this bounds what handlers get, not what httplib buffered.
+        too_many_headers = client_header_count(req) > max_headers;
+        if (!too_many_headers) return httplib::Server::HandlerResponse::Unhandled;
+        // A body that httplib reads after routing must be read before the answer, or it would stay in the
+        // connection and be taken for the next request; post() and the error handler answer then.
+        const bool body_follows = (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                                   req.method == "DELETE") &&
+                                  (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"));
+        if (body_follows) return httplib::Server::HandlerResponse::Unhandled;
+        send_too_many_headers(res);
+        return httplib::Server::HandlerResponse::Handled;
     });
     server.set_error_handler(
         httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
             if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+            if (too_many_headers && res.status < 500) {
+                send_too_many_headers(res);
+                return httplib::Server::HandlerResponse::Handled;
+            }
             switch (res.status) {
                 case 404:
                     send_error(res, 404, "not_found", "no such endpoint");
@@ -228,7 +264,8 @@ using body_handler =
 
 /// Routes POST `path` to `handler`, reading the body only if the request declares one. httplib 0.11 would
 /// otherwise wait for a body until its read timeout when a POST has no Content-Length (curl -X POST), whereas
-/// RFC 9112 §6.3 says such a request has none.
+/// RFC 9112 §6.3 says such a request has none. A request with too many header fields gets 431 once its body
+/// is read, and `handler` does not run.
 inline void post(httplib::Server& server, const std::string& path, std::size_t max_body,
                  body_handler handler) {
     server.Post(path, httplib::Server::HandlerWithContentReader(
@@ -257,6 +294,7 @@ inline void post(httplib::Server& server, const std::string& path, std::size_t m
                                       return;
                                   }
                               }
+                              if (too_many_headers) return send_too_many_headers(res);
                               handler(req, res, body);
                           }));
 }

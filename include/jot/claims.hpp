@@ -60,12 +60,10 @@ namespace detail {
     out += '{';
     bool first = true;
     errc e{};
-    const auto name = [&](std::string_view n) {
-        if (!first) out += ',';
+    const auto name = [&](std::string_view n) {  // a registered name: three characters
+        const char member[] = {',', '"', n[0], n[1], n[2], '"', ':'};
+        out.append(member + (first ? 1 : 0), member + sizeof member);
         first = false;
-        out += '"';
-        out += n;
-        out += "\":";
     };
     const auto text = [&](std::string_view n, const std::string& v) {
         if (v.empty() || e != errc{}) return;
@@ -127,8 +125,16 @@ inline constexpr double max_numeric_date = 253402300799.0;
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+/// A NumericDate as a time_point; dates past what time_point holds (year 2262 with nanosecond clocks)
+/// become time_point::max() rather than overflow.
 [[nodiscard]] inline time_point from_seconds(double s) noexcept {
-    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::duration<double>(s))};
+    using limit = std::chrono::duration<double>;
+    constexpr double latest = std::chrono::duration_cast<limit>(time_point::max().time_since_epoch()).count();
+    constexpr double earliest =
+        std::chrono::duration_cast<limit>(time_point::min().time_since_epoch()).count();
+    if (!(s < latest - 1)) return time_point::max();  // the margin keeps rounding from overflowing
+    if (!(s > earliest + 1)) return time_point::min();
+    return time_point{std::chrono::duration_cast<time_point::duration>(limit(s))};
 }
 
 }  // namespace detail

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
-#include <cstdint>      // std::uint32_t
+#include <cstdint>      // std::uint64_t
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
@@ -65,12 +65,14 @@ struct jws_parts {
     return true;
 }
 
-/// A member name of up to four bytes as one number, to compare names without calling memcmp.
-[[nodiscard]] constexpr std::uint32_t short_name(std::string_view n) noexcept {
-    std::uint32_t v = 0;
-    for (std::size_t i = 0; i < n.size() && i < 4; ++i)
-        v |= std::uint32_t{static_cast<unsigned char>(n[i])} << (8 * i);
-    return n.size() <= 4 ? v : 0;
+/// A member name of up to four bytes as one number (its length included, so that "aud" and an escaped
+/// "aud\u0000" differ), to compare names without calling memcmp; longer names are 0.
+[[nodiscard]] constexpr std::uint64_t short_name(std::string_view n) noexcept {
+    if (n.empty() || n.size() > 4) return 0;
+    std::uint64_t v = std::uint64_t{n.size()} << 32;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        v |= std::uint64_t{static_cast<unsigned char>(n[i])} << (8 * i);
+    return v;
 }
 
 /// The text of a string value: a view of the bytes between its quotes, or, if it holds escapes, its
@@ -221,19 +223,24 @@ struct header_view {
     return e;
 }
 
-/// header.payload.signature for any algorithm; the templates only fix the types. The payload is JSON text
-/// or any bytes; json_invalid_utf8 if a header member is not UTF-8.
-[[nodiscard]] inline result<std::string> sign_compact(const key& k, algorithm alg, std::string_view payload,
-                                                      const header_view& fields) {
-    if (auto fit = k.fits(alg, key_use::sign); !fit) return fit.error();
+/// The base64url text of the header JSON. json_invalid_utf8 if a member is not UTF-8.
+[[nodiscard]] inline result<std::string> encoded_header(algorithm alg, const header_view& fields) {
     std::string header;
     header.reserve(32 + fields.type.size() + fields.kid.size() + fields.content_type.size());
     if (const errc e = append_header_json(header, alg, fields); e != errc{}) return e;
+    return base64url_encode(header);
+}
+
+/// header.payload.signature from an already encoded header, for any algorithm; the payload is JSON text or
+/// any bytes. The one signing core: the templates only fix the types.
+[[nodiscard]] inline result<std::string> sign_encoded(const key& k, algorithm alg,
+                                                      std::string_view header_b64, std::string_view payload) {
+    if (auto fit = k.fits(alg, key_use::sign); !fit) return fit.error();
     const std::size_t signature_bytes = signature_size(alg, k);
     std::string token;
-    token.reserve(base64url_encoded_size(header.size()) + base64url_encoded_size(payload.size()) +
+    token.reserve(header_b64.size() + base64url_encoded_size(payload.size()) +
                   base64url_encoded_size(signature_bytes) + 2);
-    base64url_encode_append(token, header);
+    token += header_b64;
     token += '.';
     base64url_encode_append(token, payload);
     const auto& t = traits(alg);
@@ -250,6 +257,14 @@ struct header_view {
     token += '.';
     base64url_encode_append(token, sig);
     return token;
+}
+
+/// header.payload.signature with the header made from `fields`.
+[[nodiscard]] inline result<std::string> sign_compact(const key& k, algorithm alg, std::string_view payload,
+                                                      const header_view& fields) {
+    const auto header = encoded_header(alg, fields);
+    if (!header) return header.error();
+    return sign_encoded(k, alg, *header, payload);
 }
 
 }  // namespace detail

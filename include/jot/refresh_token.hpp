@@ -2,9 +2,9 @@
 // Opaque refresh tokens: the "<id>.<secret>" format, the SHA-256 that stores keep, and sealed successors.
 #pragma once
 
-#include <algorithm>    // std::copy
 #include <array>        // std::array
 #include <cstddef>      // std::byte, std::size_t
+#include <cstring>      // std::memcpy
 #include <span>         // std::span
 #include <string>       // std::string
 #include <string_view>  // std::string_view
@@ -35,10 +35,13 @@ class refresh_token {
 public:
     /// A new token from the system's secure random generator. Fails with crypto_failure.
     [[nodiscard]] static result<refresh_token> generate() {
-        std::array<std::byte, refresh_token_id_bytes> id{};
         refresh_token t;
-        if (!crypto::random_bytes(id) || !crypto::random_bytes(std::as_writable_bytes(std::span(t.secret_))))
-            return errc::crypto_failure;
+        // One call to the generator: each costs a getpid() and parameter lookups in OpenSSL.
+        std::array<std::byte, refresh_token_id_bytes + sizeof t.secret_> bytes{};
+        if (!crypto::random_bytes(bytes)) return errc::crypto_failure;
+        const auto id = std::span(bytes).first<refresh_token_id_bytes>();
+        std::memcpy(t.secret_.data(), bytes.data() + id.size(), sizeof t.secret_);
+        crypto::cleanse(bytes.data() + id.size(), sizeof t.secret_);
         t.id_ = base64url_encode(id);
         if (!t.compute_hash()) return errc::crypto_failure;
         return t;
@@ -49,15 +52,15 @@ public:
     [[nodiscard]] static result<refresh_token> parse(std::string_view text) {
         constexpr std::size_t id_chars = base64url_encoded_size(refresh_token_id_bytes);
         if (text.size() != refresh_token_size || text[id_chars] != '.') return errc::refresh_token_malformed;
-        std::string scratch;
         refresh_token t;
-        if (!base64url_decode_into(scratch, text.substr(0, id_chars))) return errc::refresh_token_malformed;
-        if (!base64url_decode_into(scratch, text.substr(id_chars + 1))) {
-            crypto::cleanse(scratch.data(), scratch.size());
+        std::array<char, refresh_token_id_bytes + 1> id{};  // +1: the decoder's last four-byte store
+        if (!detail::base64url_decode_raw(text.substr(0, id_chars), id.data()))
             return errc::refresh_token_malformed;
-        }
-        std::copy(scratch.begin(), scratch.end(), reinterpret_cast<char*>(t.secret_.data()));
-        crypto::cleanse(scratch.data(), scratch.size());
+        std::array<char, refresh_token_secret_bytes + 1> secret{};
+        const bool decoded = detail::base64url_decode_raw(text.substr(id_chars + 1), secret.data());
+        std::memcpy(t.secret_.data(), secret.data(), t.secret_.size());
+        crypto::cleanse(secret.data(), secret.size());
+        if (!decoded) return errc::refresh_token_malformed;
         t.id_.assign(text.substr(0, id_chars));
         if (!t.compute_hash()) return errc::crypto_failure;
         return t;

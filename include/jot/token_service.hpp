@@ -36,8 +36,10 @@ struct token_service_options {
     std::chrono::seconds access_ttl = std::chrono::minutes{15};
     std::chrono::seconds refresh_idle_ttl = std::chrono::days{14};  // sliding: each refresh starts it anew
     std::chrono::seconds family_ttl = std::chrono::days{30};        // absolute: a session never outlives it
-    std::chrono::seconds grace{0};   // a just-rotated token may be presented again this long
-    std::size_t max_sessions = 0;    // live families per subject; 0 is no cap, else the oldest is revoked
+    std::chrono::seconds grace{0};  // a just-rotated token may be presented again this long
+    /// Live families (sessions) per subject, at least 1: a login beyond it revokes the oldest. It also bounds
+    /// what sessions() and revoke_subject() hold in memory.
+    std::size_t max_sessions = 100;
     std::chrono::seconds leeway{0};  // clock skew allowed when verifying access tokens (at most 5 min)
     /// Called after each committed change, on the calling thread; what it throws is dropped.
     std::function<void(const lifecycle_event&)> on_event{};
@@ -61,8 +63,9 @@ template <refresh_store Store, clock Clock = system_clock>
 class basic_token_service {
 public:
     /// Throws setup_error for a null key ring or store, or inconsistent options (empty issuer or audience,
-    /// non-positive lifetimes, a grace window not shorter than the idle lifetime, a leeway above 5 minutes,
-    /// or a key ring that drops retired keys before the access tokens they signed expire).
+    /// non-positive lifetimes, a grace window not shorter than the idle lifetime, a max_sessions of 0, a
+    /// leeway above 5 minutes, or a key ring that drops retired keys before the access tokens they signed
+    /// expire).
     basic_token_service(std::shared_ptr<key_ring> keys, token_service_options options,
                         std::shared_ptr<Store> store, Clock clock = Clock())
         : keys_(std::move(keys)),
@@ -76,6 +79,8 @@ public:
             throw setup_error("jot: token_service_options lifetimes must be positive");
         if (options_.grace < seconds{0} || options_.grace >= options_.refresh_idle_ttl)
             throw setup_error("jot: token_service_options.grace must be in [0, refresh_idle_ttl)");
+        if (options_.max_sessions == 0)
+            throw setup_error("jot: token_service_options.max_sessions must be at least 1");
         if (keys_->options().retain_retired < options_.access_ttl + options_.leeway)
             throw setup_error("jot: key_ring_options.retain_retired is shorter than access_ttl + leeway");
         access_options_ = {.issuer = options_.issuer,
@@ -94,13 +99,22 @@ public:
 
     /// Starts a session for `subject` using `client_id`: a new family, its first refresh token and an access
     /// token carrying `claims` (a JSON object of custom claims, kept for the family's later access tokens;
-    /// registered names are overridden). Revokes the subject's oldest sessions beyond max_sessions. Fails
-    /// with crypto_failure or store errors. Throws setup_error for an empty subject or client_id.
+    /// registered names and client_id and sid are overridden). Revokes the subject's oldest sessions beyond
+    /// max_sessions. Fails with json_invalid_utf8 (a claim that is not UTF-8), crypto_failure or store
+    /// errors. Throws setup_error for an empty subject or client_id, or claims nested deeper than
+    /// verify_access accepts.
     [[nodiscard]] result<issued_tokens> login(std::string_view subject, std::string_view client_id,
                                               const nlohmann::json& claims = nlohmann::json::object()) const {
         if (subject.empty() || client_id.empty())
             throw setup_error("jot: login needs a subject and a client_id");
         if (!claims.is_object()) throw setup_error("jot: login claims must be a JSON object");
+        std::string custom;
+        if (!claims.empty()) {
+            if (const errc e = detail::append_json(custom, claims); e != errc{}) return e;
+            if (std::string probe; !append_custom_claims(probe, custom))
+                throw setup_error(
+                    "jot: login claims nest deeper than access tokens may (parse_limits::max_json_depth)");
+        }
         auto family_id = random_id();
         if (!family_id) return family_id.error();
         auto rt = refresh_token::generate();
@@ -109,7 +123,7 @@ public:
         family_record f{.id = *std::move(family_id),
                         .subject = std::string(subject),
                         .client = std::string(client_id),
-                        .claims = claims.empty() ? std::string{} : claims.dump(),
+                        .claims = std::move(custom),
                         .created = now,
                         .absolute_expiry = now + options_.family_ttl,
                         .generation = 1,
@@ -238,7 +252,8 @@ public:
 
     /// Logs `subject` out everywhere: revokes every live family and rejects the subject's access tokens
     /// issued until now (those issued in the same second only if their session was revoked). Returns the
-    /// number of families revoked.
+    /// number of families revoked: at most max_sessions when every login of the subject went through a
+    /// service with this cap.
     [[nodiscard]] result<std::size_t> revoke_subject(std::string_view subject) const {
         const time_point now = clock_.now();
         auto revoked = store_->revoke_subject(subject, now, now + options_.access_ttl + options_.leeway);
@@ -256,7 +271,8 @@ public:
         return store_->deny_jti(access.jwt_id(), *exp + options_.leeway);
     }
 
-    /// The live sessions of `subject`, oldest first.
+    /// The live sessions of `subject`, oldest first: at most max_sessions when every login of the subject
+    /// went through a service with this cap.
     [[nodiscard]] result<std::vector<family_record>> sessions(std::string_view subject) const {
         return store_->families_of(subject, clock_.now());
     }
@@ -292,13 +308,6 @@ private:
                                 time_point now) const {
         auto jti = random_id();
         if (!jti) return jti.error();
-        nlohmann::json extra = nlohmann::json::object();
-        if (!f.claims.empty()) {
-            extra = nlohmann::json::parse(f.claims, nullptr, false);
-            if (!extra.is_object()) return errc::store_corrupt;
-        }
-        extra["client_id"] = f.client;  // RFC 9068 §2.2
-        extra["sid"] = f.id;            // the session, as in OpenID Connect
         const claims c{.issuer = options_.issuer,
                        .subject = f.subject,
                        .audience = options_.audience,
@@ -306,8 +315,18 @@ private:
                        .not_before = {},
                        .issued_at = now,
                        .jwt_id = *std::move(jti),
-                       .extra = std::move(extra)};
-        auto at = keys_->snapshot(now)->active.sign(c, "at+jwt");
+                       .extra = nlohmann::json::object()};
+        std::string payload;
+        payload.reserve(384 + f.claims.size());
+        if (const errc e = detail::append_claims_json(payload, c); e != errc{}) return e;
+        payload.pop_back();             // the closing brace: the session's members follow
+        payload += R"(,"client_id":)";  // RFC 9068 §2.2
+        if (const errc e = detail::append_json_string(payload, f.client); e != errc{}) return e;
+        payload += R"(,"sid":)";  // the session, as in OpenID Connect
+        if (const errc e = detail::append_json_string(payload, f.id); e != errc{}) return e;
+        if (!f.claims.empty() && !append_custom_claims(payload, f.claims)) return errc::store_corrupt;
+        payload += '}';
+        auto at = keys_->snapshot(now)->active.sign_text(payload, "at+jwt");
         if (!at) return at.error();
         return issued_tokens{.access_token = *std::move(at),
                              .refresh_token = rt.text(),
@@ -315,6 +334,23 @@ private:
                              .refresh_expires_at = rec.idle_expiry,
                              .family_id = f.id,
                              .generation = rec.generation};
+    }
+
+    // The family's custom claims (stored JSON object text) as members after the registered ones, copied as
+    // they are; names the service sets itself are left out. False if the text is not a JSON object.
+    bool append_custom_claims(std::string& payload, std::string_view stored) const {
+        const errc scanned =
+            detail::json_scanner(stored, access_options_.limits.max_json_depth)
+                .scan_object([&payload](std::string_view name, const detail::json_value_view& v) {
+                    for (std::string_view own :
+                         {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "sid"})
+                        if (name == own) return;
+                    payload += ',';
+                    (void)detail::append_json_string(payload, name);  // decoded by the scanner: valid UTF-8
+                    payload += ':';
+                    payload += v.raw;
+                });
+        return scanned == errc{};
     }
 
     void emit(event_kind kind, time_point at, const std::string& subject, const std::string& client,

@@ -22,11 +22,11 @@ struct verification_cache_options {
     std::size_t capacity = 10'000;  // tokens kept at most (across all shards)
 };
 
-/// Wraps a verifier: a token that verified once is answered from memory until its exp, with exp and nbf
-/// checked again on every use. The cache key is the whole token, compared byte for byte, so no collision
-/// can return another token's claims. Revocation is the caller's to check on every use (for example
-/// token_service::verify_access, or a denylist lookup on jti); a cache never makes a revoked token pass.
-/// After retiring a signing key, call clear(). Thread-safe.
+/// Wraps a verifier: a token that verified once is answered from memory until its exp, with every time rule
+/// of the verifier (exp, nbf, iat and the maximum age) checked again on every use. The cache key is the whole
+/// token, compared byte for byte, so no collision can return another token's claims. Revocation is the
+/// caller's to check on every use (for example token_service::verify_access, or a denylist lookup on jti); a
+/// cache never makes a revoked token pass. After retiring a signing key, call clear(). Thread-safe.
 class verification_cache {
 public:
     /// Throws setup_error if capacity is zero.
@@ -99,11 +99,17 @@ private:
             entries;
     };
 
-    // The same time rules as the verifier (exp exclusive, leeway on exp and nbf).
+    // The same time rules as the verifier (exp exclusive, leeway on exp, nbf and iat, max age), in its order.
     result<void> check_times(const verified_token& t, time_point now) const {
         const auto leeway = verifier_.options().leeway;
-        if (const auto exp = t.expires_at(); exp && now >= *exp + leeway) return errc::token_expired;
+        const auto max_age = verifier_.options().max_age;
+        // now - leeway, not exp + leeway: exp may be time_point::max(), for a NumericDate past what it holds.
+        if (const auto exp = t.expires_at(); exp && now - leeway >= *exp) return errc::token_expired;
         if (const auto nbf = t.not_before(); nbf && now + leeway < *nbf) return errc::token_not_yet_valid;
+        if (const auto iat = t.issued_at()) {
+            if (*iat > now + leeway) return errc::token_issued_in_future;  // the clock went back
+            if (max_age.count() > 0 && now - *iat > max_age + leeway) return errc::token_too_old;
+        }
         return {};
     }
 

@@ -13,7 +13,7 @@
 
 #include <doctest/doctest.h>
 
-#include <algorithm>     // std::sort, std::count_if
+#include <algorithm>     // std::sort, std::count_if, std::none_of
 #include <atomic>        // std::atomic
 #include <chrono>        // std::chrono
 #include <cstddef>       // std::size_t
@@ -641,6 +641,43 @@ TEST_CASE_TEMPLATE_DEFINE("token_service over a refresh_store passes the lifecyc
             CHECK(left[0].id == s4.family_id);
             CHECK(left[1].id == s5.family_id);
         }
+    }
+
+    SUBCASE("token_service bounds sessions and revoke_subject by max_sessions, at and beyond the cap") {
+        auto o = conformance::default_options();
+        o.max_sessions = 3;
+        fixture<Store> f(o);
+        std::vector<jot::issued_tokens> t;
+        for (int i = 0; i < 3; ++i) t.push_back(f.svc.login("alice", "web").value());
+        CHECK(f.svc.sessions("alice")->size() == 3);
+        CHECK(f.log->count(event_kind::revoked) == 0);
+        for (int i = 0; i < 5; ++i) t.push_back(f.svc.login("alice", "web").value());
+        const auto live = f.svc.sessions("alice").value();
+        REQUIRE(live.size() == 3);
+        for (std::size_t i = 0; i < live.size(); ++i) CHECK(live[i].id == t[5 + i].family_id);
+        CHECK(f.log->count(event_kind::revoked) == 5);
+        CHECK(f.svc.store().families_of("alice", f.svc.clock().now())->size() == 3);
+        CHECK(f.svc.revoke_subject("alice").value() == 3);
+        CHECK(f.log->count(event_kind::revoked) == 8);
+        CHECK(f.svc.sessions("alice")->empty());
+        CHECK(f.svc.store().revoke_subject("alice", f.svc.clock().now(), f.svc.clock().now())->empty());
+    }
+
+    SUBCASE("token_service keeps at most 100 live sessions per subject by default") {
+        fixture<Store> f;
+        CHECK(f.svc.options().max_sessions == 100);
+        std::string first;
+        for (int i = 0; i < 100; ++i) {
+            const auto t = f.svc.login("alice", "web").value();
+            if (i == 0) first = t.family_id;
+        }
+        CHECK(f.svc.sessions("alice")->size() == 100);
+        CHECK(f.log->count(event_kind::revoked) == 0);
+        (void)f.svc.login("alice", "web").value();
+        const auto live = f.svc.sessions("alice").value();
+        CHECK(live.size() == 100);
+        CHECK(std::none_of(live.begin(), live.end(), [&](const auto& s) { return s.id == first; }));
+        CHECK(f.svc.revoke_subject("alice").value() == 100);
     }
 
     SUBCASE("refresh_store purge_expired removes every expired record and keeps live ones") {

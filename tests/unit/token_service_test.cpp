@@ -67,6 +67,9 @@ TEST_CASE("token_service refuses inconsistent options with setup_error") {
     SUBCASE("a grace window as long as the idle lifetime") {
         o.grace = o.refresh_idle_ttl;
     }
+    SUBCASE("no session cap") {
+        o.max_sessions = 0;
+    }
     SUBCASE("a leeway above 5 minutes") {
         o.leeway = 6min;
     }
@@ -86,12 +89,24 @@ TEST_CASE("token_service login needs a subject, a client_id and an object of cla
     CHECK_THROWS_AS((void)svc.login("", "web"), jot::setup_error);
     CHECK_THROWS_AS((void)svc.login("alice", ""), jot::setup_error);
     CHECK_THROWS_AS((void)svc.login("alice", "web", nlohmann::json::array()), jot::setup_error);
+    // A claim that is not UTF-8 is an error value (the JSON text could not be written), not an exception.
+    CHECK(svc.login("alice", "web", {{"name", "bad\xff"}}).error() == jot::errc::json_invalid_utf8);
+    // Claims nested deeper than verify_access reads (16 levels by default) are refused at login.
+    nlohmann::json deep = 1;
+    for (int i = 0; i < 16; ++i) deep = nlohmann::json::array({deep});
+    CHECK_THROWS_AS((void)svc.login("alice", "web", {{"deep", deep}}), jot::setup_error);
+    nlohmann::json fine = 1;
+    for (int i = 0; i < 15; ++i) fine = nlohmann::json::array({fine});
+    const auto t = svc.login("alice", "web", {{"fine", fine}});
+    REQUIRE(t);
+    CHECK(svc.verify_access(t->access_token)->claims().at("fine") == fine);
 }
 
 TEST_CASE("token_service keeps custom claims across refreshes but never lets them replace registered ones") {
     service svc(ring(), options());
     const nlohmann::json custom = {{"scope", "read"},  {"sub", "mallory"},  {"iss", "evil"},
-                                   {"client_id", "x"}, {"exp", 4102444800}, {"roles", {"admin", "ops"}}};
+                                   {"client_id", "x"}, {"exp", 4102444800}, {"roles", {"admin", "ops"}},
+                                   {"sid", "forged"},  {"jti", "fixed"},    {"esc\"aped\n", "v\u00e9"}};
     const auto t1 = svc.login("alice", "web", custom).value();
     svc.clock().advance(1min);
     const auto t2 = svc.refresh(t1.refresh_token).value();
@@ -103,7 +118,11 @@ TEST_CASE("token_service keeps custom claims across refreshes but never lets the
         CHECK(*v.expires_at() == *v.issued_at() + 15min);
         CHECK(v.claims().at("scope") == "read");
         CHECK(v.claims().at("roles") == nlohmann::json({"admin", "ops"}));
+        CHECK(v.claims().at("sid") == t1.family_id);
+        CHECK(v.jwt_id() != "fixed");
+        CHECK(v.claims().at("esc\"aped\n") == "v\u00e9");
     }
+    CHECK(svc.verify_access(t1.access_token)->jwt_id() != svc.verify_access(t2.access_token)->jwt_id());
 }
 
 TEST_CASE("token_service verify_access rejects a token of another issuer or audience") {

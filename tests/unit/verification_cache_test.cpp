@@ -10,6 +10,8 @@
 
 #include <jot/builder.hpp>
 
+#include "../support/forge.hpp"
+
 using namespace std::chrono_literals;
 using jot::errc;
 
@@ -76,4 +78,32 @@ TEST_CASE("verification_cache stays within its capacity") {
     f.cache.clear();
     CHECK(f.cache.size() == 0);
     CHECK_THROWS_AS(jot::verification_cache(f.cache.underlying(), {.capacity = 0}), jot::setup_error);
+}
+
+TEST_CASE("verification_cache agrees with the verifier on an exp later than a time_point holds") {
+    // Found by fuzz_claims: exp in the year 2508 reads as time_point::max(), and exp + leeway overflowed.
+    jot::key_set keys;
+    keys.add(jot::algorithm::hs256, jot::key::hmac(jot_test::hs256_secret).value());
+    jot::verification_cache cache{jot::verifier{keys, {.issuer = "i", .audience = {"a"}, .leeway = 30s}}};
+    const auto tok =
+        jot_test::forge_hs256(R"({"alg":"HS256"})", R"({"iss":"i","aud":"a","exp":17000000100})");
+    REQUIRE(cache.verify_at(tok, t0));
+    CHECK(cache.verify_at(tok, t0 + 1s));  // from memory
+    CHECK(cache.size() == 1);
+}
+
+TEST_CASE("verification_cache checks the maximum age again on every use") {
+    // Found by fuzz_claims: a token answered from memory outlived verifier_options::max_age.
+    jot::key_set keys;
+    keys.add(jot::algorithm::hs256, jot::key::hmac(jot_test::hs256_secret).value());
+    jot::verification_cache cache{
+        jot::verifier{keys, {.issuer = "i", .audience = {"a"}, .leeway = 30s, .max_age = 1h}}};
+    const auto tok = jot_test::forge_hs256(R"({"alg":"HS256"})",
+                                           R"({"iss":"i","aud":"a","iat":1700000000,"exp":1700086400})");
+    REQUIRE(cache.verify_at(tok, t0));
+    CHECK(cache.verify_at(tok, t0 + 1h + 30s));
+    CHECK(cache.verify_at(tok, t0 + 1h + 30s + 1ns).error() == errc::token_too_old);
+    CHECK(cache.underlying().verify_at(tok, t0 + 1h + 31s).error() == errc::token_too_old);
+    REQUIRE(cache.verify_at(tok, t0));
+    CHECK(cache.verify_at(tok, t0 - 31s).error() == errc::token_issued_in_future);  // the clock went back
 }

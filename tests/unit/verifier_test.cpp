@@ -166,6 +166,45 @@ TEST_CASE("verifier rejects numbers that are not finite and times that are not n
     CHECK(verify(forge_hs256(hs_header, claims_json(R"(,"nbf":"0")"))) == errc::claim_invalid);
 }
 
+TEST_CASE("verifier accepts NumericDates up to year 9999 and reads those a time_point cannot hold as max()") {
+    // libstdc++'s system_clock counts nanoseconds in 64 bits: its time_point ends on 2262-04-11. Found by
+    // fuzz_claims: exp in the year 2508 made expires_at() overflow (undefined behaviour).
+    const auto seconds = [](jot::time_point p) {
+        return std::chrono::duration<double>(p.time_since_epoch()).count();
+    };
+    for (const long long date : {t + 60, 9'214'646'400LL, 17'000'000'100LL, 253'402'300'799LL}) {
+        CAPTURE(date);
+        const auto r = hs_verifier().verify_at(
+            forge_hs256(hs_header,
+                        R"({"aud":"api","iss":"https://auth.example","exp":)" + std::to_string(date) + "}"),
+            now);
+        REQUIRE(r);
+        REQUIRE(r->expires_at());
+        if (static_cast<double>(date) < seconds(jot::time_point::max()) - 1)
+            CHECK(seconds(*r->expires_at()) == doctest::Approx(static_cast<double>(date)).epsilon(1e-15));
+        else
+            CHECK(*r->expires_at() == jot::time_point::max());
+    }
+    CHECK(jot::detail::from_seconds(1e300) == jot::time_point::max());
+    CHECK(jot::detail::from_seconds(-1e300) == jot::time_point::min());
+}
+
+TEST_CASE("verifier reads registered names exactly: an escaped NUL makes another name") {
+    // Found by fuzz_claims: "aud\u0000" was read as aud, as its first four bytes pack to the same value.
+    const auto r = hs_verifier().verify_at(
+        forge_hs256(
+            R"({"alg":"HS256","alg\u0000":"none","typ":"JWT","kid\u0000":"other"})",
+            claims_json(R"(,"exp\u0000":1,"sub\u0000":"mallory","aud\u0000":"other","iss\u0000":"x")")),
+        now);
+    REQUIRE_MESSAGE(r, r.error().message());
+    CHECK(r->kid().empty());
+    CHECK(r->subject() == "alice");
+    CHECK(r->issuer() == "https://auth.example");
+    CHECK(r->audience() == std::vector<std::string>{"api"});
+    CHECK(r->expires_at() == now + 60s);
+    CHECK(r->claims().at(std::string("sub\0", 4)) == "mallory");
+}
+
 TEST_CASE("verifier treats exp as exclusive and honours leeway on exp, nbf and iat") {
     const auto with = [](long long exp, const std::string& extra = {}) {
         return forge_hs256(hs_header, R"({"aud":"api","iss":"https://auth.example","exp":)" +

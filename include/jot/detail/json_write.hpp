@@ -7,6 +7,7 @@
 #include <charconv>      // std::to_chars
 #include <cmath>         // std::isfinite
 #include <cstdint>       // std::int64_t
+#include <cstring>       // std::memcpy
 #include <string>        // std::string
 #include <string_view>   // std::string_view
 #include <system_error>  // std::errc
@@ -21,10 +22,10 @@ namespace jot::inline v0::detail {
 /// Appends `s` as a quoted JSON string. json_invalid_utf8 if `s` is not UTF-8.
 [[nodiscard]] inline errc append_json_string(std::string& out, std::string_view s) {
     const std::size_t plain = plain_string_run<true>(s);
-    if (plain == s.size()) {
-        out += '"';
-        out += s;
-        out += '"';
+    if (plain == s.size()) {  // the common case, in one call: quotes around a copy
+        const std::size_t at = out.size();
+        out.append(s.size() + 2, '"');
+        std::memcpy(out.data() + at + 1, s.data(), s.size());
         return errc{};
     }
     if (!valid_utf8(s.substr(plain))) return errc::json_invalid_utf8;

@@ -140,6 +140,9 @@ struct rotate_outcome {
 /// thread-safe. A family is *live* when it is not revoked, its absolute expiry has not passed and its
 /// active token's idle expiry has not passed. A record past its expiry may be dropped at any later time
 /// (by purge_expired or by the backend); until then a step reports it as expired, afterwards as not found.
+/// Result sizes: families_of and revoke_subject return live families of one subject only, and create_family
+/// with `cap > 0` keeps those at most `cap` (token_service always passes its max_sessions, at least 1), so
+/// a caller that always passes a cap bounds them by it; dump returns the whole store, for tests and audits.
 ///
 /// | expression | result | semantics | atomicity |
 /// |---|---|---|---|
@@ -149,13 +152,13 @@ struct rotate_outcome {
 /// | `s.find_family(id)` | `result<std::optional<family_record>>` | the family, if held | read |
 /// | `s.revoke_token(id, h)` | `result<std::optional<family_record>>` | if token `id` is held and its hash equals `h` (constant time): marks it revoked, and its family too (as `revoke_family`) if it was the active token; returns the family after the step; otherwise `nullopt` and no write | one step |
 /// | `s.revoke_family(id)` | `result<std::optional<family_record>>` | marks the family and all its tokens revoked and clears their sealed successors; returns the family after the step, `nullopt` if unknown | one step |
-/// | `s.revoke_subject(sub, now, until)` | `result<std::vector<family_record>>` | revokes every live family of `sub` (as `revoke_family`) and sets the subject's not-before to `now`, kept until at least `until`; returns the families it revoked | one step |
-/// | `s.families_of(sub, now)` | `result<std::vector<family_record>>` | the live families of `sub`, oldest first | read |
+/// | `s.revoke_subject(sub, now, until)` | `result<std::vector<family_record>>` | revokes every live family of `sub` (as `revoke_family`) and sets the subject's not-before to `now`, kept until at least `until`; returns the families it revoked (at most `cap` if every family of `sub` was created with `cap`) | one step |
+/// | `s.families_of(sub, now)` | `result<std::vector<family_record>>` | the live families of `sub`, oldest first (at most `cap` if every family of `sub` was created with `cap`) | read |
 /// | `s.deny_jti(jti, until)` | `result<void>` | puts an access token's jti on the denylist until `until` (the later time wins if present) | one step |
 /// | `s.is_denied(jti, now)` | `result<bool>` | true if `jti` is on the denylist and `now < until` | read |
 /// | `s.subject_not_before(sub, now)` | `result<std::optional<time_point>>` | the subject's not-before, if set and `now < until` | read |
 /// | `s.purge_expired(now)` | `result<std::size_t>` | removes tokens with `now >= idle_expiry`; families with `now >= absolute_expiry` or no token left, with their tokens; denylist and not-before entries with `now >= until`; clears sealed successors with `now >= grace_until`; returns the number of records removed | one step |
-/// | `s.dump()` | `result<store_dump>` | every record (tests and audits) | read (one consistent snapshot) |
+/// | `s.dump()` | `result<store_dump>` | every record (tests and audits: as large as the store, never for a request path) | read (one consistent snapshot) |
 ///
 /// The refresh step `s.rotate(r)`, with `t` the token `r.token_id` and `f` its family, checks in this order:
 /// 1. no `t`, or `t.hash != r.presented` (constant time) -> `not_found`; no write. A wrong secret is not

@@ -583,6 +583,65 @@ describe('bad input', () => {
     });
 });
 
+describe('header limits', () => {
+    // Raw HTTP, so that the number of header fields is exact.
+    const raw = (port, text) => new Promise((resolve, reject) => {
+        let got = '';
+        const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
+        sock.on('data', (d) => { got += d; });
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+    });
+    // A request with exactly `fields` header fields: Host, `extra`, then fillers.
+    const request = (fields, { method = 'GET', path = '/healthz', extra = ['Connection: close'], body = '' } = {}) => {
+        const lines = ['Host: x', ...extra];
+        while (lines.length < fields) lines.push(`X-Filler-${lines.length}: ${lines.length}`);
+        return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
+    };
+
+    test('100 header fields are served; 101 or more get 431, no handler runs, and a body is still read as one', async () => {
+        const auth = await startAuth();
+        const rs = await startResource(auth);
+        for (const server of [auth, rs]) {
+            assert.match(await raw(server.port, request(100)), /^HTTP\/1\.1 200 /);
+            for (const fields of [101, 5000]) {
+                const r = await raw(server.port, request(fields));
+                assert.match(r, /^HTTP\/1\.1 431 /, `${fields} fields`);
+                assert.match(r, /\r\n\r\n\{"error":"invalid_request","error_description":"too many header fields"\}$/);
+            }
+        }
+        // A login at the limit works. Over it, the handler does not run, and the body is still read as a body:
+        // sent late on a keep-alive connection, it must not be answered as the next request.
+        const login = JSON.stringify({ username: 'Kyle', password: 'kyle-password' });
+        const post = (fields, body, close) => request(fields, {
+            method: 'POST', path: '/login',
+            extra: ['Content-Type: application/json', `Content-Length: ${body.length}`, ...(close ? ['Connection: close'] : [])],
+        });
+        assert.match(await raw(auth.port, post(100, login, true) + login), /^HTTP\/1\.1 200 /);
+        const smuggled = 'GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n';
+        const answers = await new Promise((resolve, reject) => {
+            let got = '';
+            const sock = net.connect(auth.port, '127.0.0.1', async () => {
+                sock.write(post(101, smuggled, false));
+                await sleep(300);
+                sock.write(smuggled);
+                await sleep(300);
+                sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+            });
+            sock.on('data', (d) => { got += d; });
+            sock.on('close', () => resolve(got));
+            sock.on('error', reject);
+        });
+        assert.deepEqual(answers.match(/HTTP\/1\.1 \d{3}(?= )/g), ['HTTP/1.1 431', 'HTTP/1.1 200'], answers);
+        assert.match(answers, /"error_description":"too many header fields"/);
+        for (const path of ['/nowhere', '/login']) {  // no handler, and a handler that reads the body
+            const r = await raw(auth.port, request(101, { method: 'POST', path, extra: ['Content-Type: application/json', 'Connection: close', `Content-Length: ${login.length}`] }) + login);
+            assert.match(r, /^HTTP\/1\.1 431 /, path);
+        }
+        assert.equal((await call(`${auth.url}/healthz`)).status, 200);
+    });
+});
+
 describe('configuration', () => {
     const fails = (args, env = {}) => spawnSync(AUTH, args, { cwd: freshDir(), env: cleanEnv(env), encoding: 'utf8', timeout: 20000 });
 
