@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // sqlite_store under SIGKILL: a child rotating in a loop is killed at random moments; nothing it reported
-// is lost and the database stays whole.
+// is lost, the database stays whole, and the session cap's evictions are never half done.
 #include <jot/store/sqlite_store.hpp>
 
 #include "../support/temp_dir.hpp"
@@ -28,6 +28,9 @@ using namespace std::chrono_literals;
 
 using jot_test::temp_dir;
 
+/// Small, so that most logins of the child evict its oldest session inside the same transaction.
+constexpr std::size_t session_cap = 4;
+
 /// A step the child reported after it returned: the token it now holds and its generation.
 struct reported {
     std::string family;
@@ -35,14 +38,16 @@ struct reported {
     std::uint64_t generation = 0;
 };
 
-/// The child: logs in, rotates 25 times, logs in again, ... and writes "<family> <token id> <generation>"
+/// The child: logs in, rotates 25 times, logs in again (evicting the oldest session beyond session_cap),
+/// ... and writes "<family> <token id> <generation>"
 /// to `out` after each call has returned. Never returns.
 [[noreturn]] void rotate_forever(const std::string& path, int out) {
     int code = 0;
     try {
+        auto options = conformance::default_options();
+        options.max_sessions = session_cap;
         jot::basic_token_service<jot::sqlite_store, jot::manual_clock> svc(
-            std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)),
-            conformance::default_options(),
+            std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)), options,
             std::make_shared<jot::sqlite_store>(
                 jot::sqlite_store_options{.path = path, .synchronous = jot::sqlite_synchronous::normal}),
             jot::manual_clock{});
@@ -142,9 +147,15 @@ TEST_CASE(
             active[t.family] += t.state == jot::token_state::active ? 1 : 0;
         }
         std::map<std::string, std::uint64_t> generation;
-        for (const auto& f : d.families) generation[f.id] = f.generation;
-        for (const auto& [family, n] : active) CHECK(n == 1);  // nothing revokes here: exactly one each
-        CHECK(active.size() == d.families.size());
+        CHECK(active.size() == d.families.size());  // every family has its tokens
+        std::size_t live_families = 0;
+        for (const auto& f : d.families) {
+            generation[f.id] = f.generation;
+            live_families += f.revoked ? 0 : 1;
+            // Only the cap revokes here: a live family has exactly one active token, an evicted one none.
+            CHECK(active[f.id] == (f.revoked ? 0 : 1));
+        }
+        CHECK(live_families <= session_cap);
         std::size_t lost = 0;
         for (const auto& r : all) {  // every step ever reported, by this child and the ones before
             const auto it = tokens.find(r.token);
@@ -156,4 +167,6 @@ TEST_CASE(
     }
     MESSAGE(all.size() << " steps reported across 20 kills");
     CHECK(all.size() > 20);
+    const auto families = jot::sqlite_store({.path = path}).dump().value().families;
+    CHECK(families.size() > session_cap);  // enough logins that the cap evicted sessions
 }
