@@ -31,14 +31,22 @@ template <class Claims>
     }
 }
 
+/// The JSON text of `claims_object` (an nlohmann object or a jot::claims), to be signed.
+template <class Claims>
+[[nodiscard]] result<std::string> claims_payload(const Claims& claims_object) {
+    std::string payload;
+    payload.reserve(256);
+    if (const errc e = append_claims_text(payload, claims_object); e != errc{}) return e;
+    return payload;
+}
+
 /// Signs the JSON text of `claims_object` (an nlohmann object or a jot::claims).
 template <class Claims>
 [[nodiscard]] result<std::string> sign_claims(const key& k, algorithm alg, const Claims& claims_object,
                                               const header_view& fields) {
-    std::string payload;
-    payload.reserve(256);
-    if (const errc e = append_claims_text(payload, claims_object); e != errc{}) return e;
-    return sign_compact(k, alg, payload, fields);
+    const auto payload = claims_payload(claims_object);
+    if (!payload) return payload.error();
+    return sign_compact(k, alg, *payload, fields);
 }
 
 }  // namespace detail
@@ -103,10 +111,9 @@ private:
 
     template <class Claims>
     result<std::string> sign_object(const Claims& claims_object, std::string_view type) const {
-        std::string payload;
-        payload.reserve(256);
-        if (const errc e = detail::append_claims_text(payload, claims_object); e != errc{}) return e;
-        return sign_text(payload, type);
+        const auto payload = detail::claims_payload(claims_object);
+        if (!payload) return payload.error();
+        return sign_text(*payload, type);
     }
 
     algorithm alg_;
