@@ -181,7 +181,7 @@ struct checked_header {
         crypto::cleanse(expected, sizeof expected);
         return same ? result<void>{} : errc::signature_invalid;
     }
-    switch (crypto::verify(k.impl().pkey.get(), t, input, sig)) {
+    switch (crypto::verify(k.impl().pkey.get(), k.impl().context_owner, t, input, sig)) {
         case crypto::check::valid:
             return {};
         case crypto::check::invalid:
@@ -253,7 +253,8 @@ struct header_view {
         return token;
     }
     std::string sig;
-    if (!crypto::sign(k.impl().pkey.get(), t, token, sig)) return errc::crypto_failure;
+    if (!crypto::sign(k.impl().pkey.get(), k.impl().context_owner, t, token, sig))
+        return errc::crypto_failure;
     token += '.';
     base64url_encode_append(token, sig);
     return token;

@@ -59,6 +59,7 @@ JOT_INTERPOSE(int, EVP_DigestVerify,
               (EVP_MD_CTX * c, const unsigned char* s, size_t n, const unsigned char* d, size_t l),
               (c, s, n, d, l), -1)
 JOT_INTERPOSE(EVP_MD_CTX*, EVP_MD_CTX_new, (void), (), nullptr)
+JOT_INTERPOSE(int, EVP_MD_CTX_copy_ex, (EVP_MD_CTX * o, const EVP_MD_CTX* i), (o, i), 0)
 JOT_INTERPOSE(int, EVP_PKEY_CTX_set_rsa_padding, (EVP_PKEY_CTX * c, int p), (c, p), 0)
 JOT_INTERPOSE(EVP_MAC_CTX*, EVP_MAC_CTX_dup, (const EVP_MAC_CTX* c), (c), nullptr)
 JOT_INTERPOSE(int, EVP_MAC_init, (EVP_MAC_CTX * c, const unsigned char* k, size_t n, const OSSL_PARAM p[]),
@@ -89,7 +90,7 @@ const char* const interposed[] = {
     "EVP_MAC_final",          "EVP_Digest",           "RAND_bytes",
     "OSSL_DECODER_from_data", "EVP_PKEY_fromdata",    "EVP_PKEY_public_check",
     "EVP_PKEY_get_bn_param",  "EVP_PKEY_todata",      "EVP_KDF_derive",
-    "EVP_EncryptFinal_ex",    "EVP_DecryptFinal_ex"};
+    "EVP_EncryptFinal_ex",    "EVP_DecryptFinal_ex",  "EVP_MD_CTX_copy_ex"};
 
 // Runs `op` once per (function, k) with the k-th call of that function failing, until k passes every call
 // the operation makes. `op` returns true when it succeeded; success after a reached failure is a defect.

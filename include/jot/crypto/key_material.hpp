@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>  // std::size_t
+#include <cstdint>  // std::uint64_t
 #include <memory>   // std::unique_ptr
 #include <string>   // std::string
 
@@ -18,9 +19,10 @@ struct key_material {
     curve named_curve = curve::none;
     std::size_t bits = 0;
     bool has_private = false;
-    shared_pkey pkey{};                   // asymmetric keys
-    std::string secret{};                 // HMAC keys
-    std::unique_ptr<hmac_engine> hmac{};  // HMAC keys
+    shared_pkey pkey{};                                          // asymmetric keys
+    std::uint64_t context_owner = detail::next_context_owner();  // asymmetric keys: their per-thread contexts
+    std::string secret{};                                        // HMAC keys
+    std::unique_ptr<hmac_engine> hmac{};                         // HMAC keys
 
     key_material() = default;
     key_material(const key_material&) = delete;
