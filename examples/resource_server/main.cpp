@@ -152,7 +152,7 @@ int run(const jot_resource::config& c) {
                 return;
             }
             facts = jot_examples::facts_of(*t);
-            cache.insert(b.token, *facts, state->generation, facts->expires_at + c.leeway, now);
+            cache.insert(b.token, *facts, state->generation, jot::later_by(facts->expires_at, c.leeway), now);
         }
         if (store) {
             if (const auto r = jot_examples::check_revocation(*store, *facts, now, true); !r) {

@@ -10,6 +10,12 @@ namespace jot::inline v0 {
 
 using time_point = std::chrono::system_clock::time_point;
 
+/// `t + d` for a non-negative `d`, or time_point::max() where that would overflow (a NumericDate far in the
+/// future is read as time_point::max()).
+[[nodiscard]] constexpr time_point later_by(time_point t, time_point::duration d) noexcept {
+    return t > time_point::max() - d ? time_point::max() : t + d;
+}
+
 /// A source of the current time.
 template <class C>
 concept clock = requires(const C& c) {

@@ -268,7 +268,7 @@ public:
     [[nodiscard]] result<void> revoke_access(const verified_token& access) const {
         const auto exp = access.expires_at();
         if (access.jwt_id().empty() || !exp) return errc::claim_missing;
-        return store_->deny_jti(access.jwt_id(), *exp + options_.leeway);
+        return store_->deny_jti(access.jwt_id(), later_by(*exp, options_.leeway));
     }
 
     /// The live sessions of `subject`, oldest first: at most max_sessions when every login of the subject

@@ -497,6 +497,16 @@ TEST_CASE_TEMPLATE_DEFINE("token_service over a refresh_store passes the lifecyc
         CHECK(f.dump().denied.empty());
     }
 
+    SUBCASE("a jti denied until time_point::max() (exp past what a time_point holds) stays denied") {
+        fixture<Store> f;
+        REQUIRE(f.svc.store().deny_jti("far-future", jot::time_point::max()));
+        CHECK(f.svc.store().is_denied("far-future", f.svc.clock().now()).value());
+        f.advance(24h * 365 * 100);
+        CHECK(f.svc.store().is_denied("far-future", f.svc.clock().now()).value());
+        CHECK(f.svc.purge_expired());
+        CHECK(f.svc.store().is_denied("far-future", f.svc.clock().now()).value());
+    }
+
     SUBCASE("token_service verifies tokens of the previous key until the key ring retires it") {
         fixture<Store> f;
         const auto old_kid = f.ring->active_kid();

@@ -21,9 +21,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::shared_ptr<jot::key_ring> ring(jot::key_ring_options o = {}) {
+const jot::key& ring_key() {
     static const jot::key k = jot::key::generate(jot::algorithm::es256).value();
-    return std::make_shared<jot::key_ring>(jot::algorithm::es256, k, o);
+    return k;
+}
+
+std::shared_ptr<jot::key_ring> ring(jot::key_ring_options o = {}) {
+    return std::make_shared<jot::key_ring>(jot::algorithm::es256, ring_key(), o);
 }
 
 jot::token_service_options options() {
@@ -191,4 +195,36 @@ TEST_CASE("token_service revoke_access needs a token with jti and exp") {
     const auto v = svc.verify_access(t.access_token).value();
     CHECK(svc.revoke_access(v));
     CHECK(svc.verify_access(t.access_token).error() == jot::errc::token_revoked);
+}
+
+TEST_CASE("token_service revoke_access of a token whose exp is past what a time_point holds") {
+    auto o = options();
+    o.leeway = 60s;
+    service svc(ring({.retain_retired = o.access_ttl + o.leeway}), o);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(svc.clock().now().time_since_epoch());
+    // Signed with the service's own key: exp in the year 9999, past 2262, so read as time_point::max().
+    const std::string token = jot::signer(jot::algorithm::es256, ring_key(), jot::thumbprint(ring_key()))
+                                  .sign({{"iss", "https://auth.example"},
+                                         {"sub", "alice"},
+                                         {"aud", "api"},
+                                         {"client_id", "web"},
+                                         {"jti", "far-future"},
+                                         {"iat", now.count()},
+                                         {"exp", 253'402'300'799}},
+                                        "at+jwt")
+                                  .value();
+    const auto v = svc.verify_access(token);
+    REQUIRE_MESSAGE(v, (v ? "" : v.error().message()));
+    CHECK(v->expires_at() == jot::time_point::max());
+    CHECK(svc.revoke_access(*v));  // exp + leeway saturates instead of overflowing
+    CHECK(svc.verify_access(token).error() == jot::errc::token_revoked);
+}
+
+TEST_CASE("later_by saturates at time_point::max()") {
+    const auto t = jot::time_point{std::chrono::seconds{1'700'000'000}};
+    CHECK(jot::later_by(t, 60s) == t + 60s);
+    CHECK(jot::later_by(t, 0s) == t);
+    CHECK(jot::later_by(jot::time_point::max(), 1ns) == jot::time_point::max());
+    CHECK(jot::later_by(jot::time_point::max() - 30s, 60s) == jot::time_point::max());
+    CHECK(jot::later_by(jot::time_point::max() - 60s, 60s) == jot::time_point::max());
 }
