@@ -281,11 +281,12 @@ std::shared_ptr<jot::token_service> service_for(jot::algorithm alg) {
                                          .audience = {"https://api.example.com"}});
 }
 
-void lifecycle_login(benchmark::State& state, jot::algorithm alg) {
+// Logins spread over `subjects` subjects; with one subject every login evicts the oldest of its 100 sessions.
+void lifecycle_login(benchmark::State& state, jot::algorithm alg, std::size_t subjects) {
     const auto service = service_for(alg);
     std::size_t n = 0;
     for (auto _ : state) {
-        auto t = service->login("user-" + std::to_string(n++ % 1000), "web");
+        auto t = service->login("user-" + std::to_string(n++ % subjects), "web");
         if (!t) state.SkipWithError("login failed");
         benchmark::DoNotOptimize(t);
     }
@@ -374,9 +375,12 @@ void register_all() {
     benchmark::RegisterBenchmark("decode/HS256/base64_and_json", decode_only);
     for (const auto alg : {jot::algorithm::hs256, jot::algorithm::es256, jot::algorithm::eddsa}) {
         const std::string n(jot::name(alg));
-        benchmark::RegisterBenchmark(("lifecycle/login/" + n + "/memory").c_str(), lifecycle_login, alg);
+        benchmark::RegisterBenchmark(("lifecycle/login/" + n + "/memory").c_str(), lifecycle_login, alg,
+                                     std::size_t{1000});
         benchmark::RegisterBenchmark(("lifecycle/refresh/" + n + "/memory").c_str(), lifecycle_refresh, alg);
     }
+    benchmark::RegisterBenchmark("lifecycle/login/HS256/memory_one_subject", lifecycle_login,
+                                 jot::algorithm::hs256, std::size_t{1});
     benchmark::RegisterBenchmark("lifecycle/breakdown/store_rotate/memory", lifecycle_store_rotate_only);
     benchmark::RegisterBenchmark("lifecycle/breakdown/refresh_token_parse_hash",
                                  lifecycle_refresh_token_parse_hash);

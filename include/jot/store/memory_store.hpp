@@ -235,14 +235,24 @@ private:
         return out;
     }
 
+    // The family leaves its subject's index (which lists the families that may be live), so that a subject's
+    // logins under a session cap cost O(live sessions), not O(every family held for reuse detection).
     void revoke_family_locked(family_entry& e) {
         e.record.revoked = true;
         e.active.clear();
+        forget_in_subject_index(e.record);
         for (const auto& tid : e.tokens) {
             if (const auto ti = tokens_.find(tid); ti != tokens_.end()) {
                 ti->second.state = token_state::revoked;
                 ti->second.sealed_successor.clear();
             }
+        }
+    }
+
+    void forget_in_subject_index(const family_record& f) {
+        if (auto si = subjects_.find(f.subject); si != subjects_.end()) {
+            std::erase(si->second, f.id);
+            if (si->second.empty()) subjects_.erase(si);
         }
     }
 
@@ -268,10 +278,7 @@ private:
             }
             if (!e.active.empty() && !tokens_.contains(e.active)) e.active.clear();
             if (e.tokens.empty()) {
-                if (auto si = subjects_.find(e.record.subject); si != subjects_.end()) {
-                    std::erase(si->second, e.record.id);
-                    if (si->second.empty()) subjects_.erase(si);
-                }
+                if (!e.record.revoked) forget_in_subject_index(e.record);
                 fi = families_.erase(fi);
                 ++removed;
             } else {
@@ -287,7 +294,7 @@ private:
     mutable std::mutex m_;
     map<family_entry> families_;
     map<token_record> tokens_;
-    map<std::vector<std::string>> subjects_;  // family ids in insertion order
+    map<std::vector<std::string>> subjects_;  // ids of the families not revoked, in insertion order
     map<time_point> denied_;
     map<subject_revocation> revocations_;
     time_point next_purge_{};
