@@ -121,6 +121,24 @@ TEST_CASE("redis_store keeps each family's keys under its hash tag and gives eve
     CHECK(server.command({"TYPE", P + ":s:{alice}:f"}) == "zset");
 }
 
+TEST_CASE("redis_store drops revoked families from the subject's index as it reads it") {
+    auto& server = shared_server();
+    auto o = conformance::default_options();
+    o.max_sessions = 3;
+    redis_fixture f(server, o);
+    const std::string index = f.prefix + ":s:{alice}:f";
+    for (int i = 0; i < 10; ++i) (void)f.svc.login("alice", "web").value();
+    // Each login reads the index, drops what earlier logins evicted and evicts the oldest beyond the cap:
+    // the 3 live sessions and the one the last login evicted stay, not all 10.
+    CHECK(server.command({"ZCARD", index}) == "4");
+    CHECK(f.svc.sessions("alice").value().size() == 3);
+    CHECK(server.command({"ZCARD", index}) == "3");
+    CHECK(f.svc.revoke_subject("alice").value() == 3);
+    CHECK(f.svc.sessions("alice").value().empty());
+    CHECK(server.command({"ZCARD", index}) == "0");
+    CHECK(f.store().dump().value().families.size() == 10);  // still held, for reuse detection
+}
+
 TEST_CASE("redis_store lets Redis drop records by TTL once they have expired") {
     auto& server = shared_server();
     auto o = conformance::default_options();

@@ -98,10 +98,55 @@ TEST_CASE("sqlite_store creates its schema at the current version, in WAL mode")
     raw_db db(f.path);
     CHECK(db.query("SELECT version FROM schema_version") ==
           std::to_string(jot::sqlite_store::schema_version));
-    CHECK(jot::sqlite_store::schema_version == 1);
+    CHECK(jot::sqlite_store::schema_version == 2);
     CHECK(db.query("PRAGMA journal_mode") == "wal");
     CHECK(db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") ==
           "denied_jtis\nfamilies\nschema_version\nsubject_revocations\ntokens");
+    CHECK(db.query("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("sqlite_store finds a subject's sessions through the index of families not revoked") {
+    sqlite_fixture f;
+    raw_db db(f.path);
+    const std::string live_families =
+        jot::detail::sqlite_statements[static_cast<std::size_t>(jot::detail::sqlite_sql::live_families)];
+    const std::string plan = db.query("EXPLAIN QUERY PLAN " + live_families);
+    INFO(plan);
+    CHECK(plan.find("USING INDEX families_live_by_subject (subject=?)") != std::string::npos);
+    CHECK(db.query("SELECT sql FROM sqlite_master WHERE name = 'families_live_by_subject'")
+              .ends_with("WHERE revoked = 0"));
+    CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_by_subject'") == "0");
+}
+
+TEST_CASE("sqlite_store migrates a version 1 database to version 2, keeping its sessions") {
+    temp_dir dir;
+    const std::string path = dir.file("v1.db");
+    {
+        raw_db db(path);
+        REQUIRE(db.exec("PRAGMA journal_mode = WAL") == SQLITE_OK);
+        REQUIRE(db.exec(jot::detail::sqlite_migrations[0]) == SQLITE_OK);
+        REQUIRE(db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                        "INSERT INTO schema_version (version) VALUES (1)") == SQLITE_OK);
+        // A live session written by version 1 (times in microseconds; the manual clock starts at 1.7e9 s).
+        REQUIRE(db.exec("INSERT INTO families VALUES ('f1', 'alice', 'web', '', 1700000000000000, "
+                        "1800000000000000, 1, 0, 1800000000000000);"
+                        "INSERT INTO tokens VALUES ('t1', 'f1', 1, zeroblob(32), 0, 1700000000000000, "
+                        "1800000000000000, '', x'', 0)") == SQLITE_OK);
+    }
+    auto store = std::make_shared<jot::sqlite_store>(jot::sqlite_store_options{.path = path});
+    jot::basic_token_service<jot::sqlite_store, jot::manual_clock> svc(
+        std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)),
+        conformance::default_options(), store, jot::manual_clock{});
+    const auto t = svc.login("alice", "web").value();
+    CHECK(svc.refresh(t.refresh_token));
+    const auto sessions = svc.sessions("alice").value();
+    REQUIRE(sessions.size() == 2);
+    CHECK(sessions[0].id == "f1");  // the version 1 session, found through the new index
+    CHECK(sessions[1].id == t.family_id);
+    raw_db db(path);
+    CHECK(db.query("SELECT version FROM schema_version") == "2");
+    CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_live_by_subject'") == "1");
+    CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_by_subject'") == "0");
     CHECK(db.query("PRAGMA integrity_check") == "ok");
 }
 

@@ -874,7 +874,7 @@ private:
     }
 
     // The live families of `subject` with their order numbers, oldest first; drops index entries of families
-    // that are gone.
+    // that are gone or revoked (for good), so that the index holds little more than the live sessions.
     [[nodiscard]] std::vector<std::pair<family_record, std::uint64_t>> live_families(
         detail::redis_connection& c, std::string_view subject, time_point now) const {
         const std::string index = subject_key(subject);
@@ -893,7 +893,11 @@ private:
                 continue;
             }
             auto f = detail::redis_family_from(fields);
-            if (f.live(now)) out.emplace_back(std::move(f.record), order[i].second);
+            if (f.record.revoked) {
+                gone.args.push_back(order[i].first);
+            } else if (f.live(now)) {
+                out.emplace_back(std::move(f.record), order[i].second);
+            }
         }
         if (gone.args.size() > 2) expect_ok(c.pipeline({gone}).front());
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

@@ -157,7 +157,9 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sqlite_sql::co
 /// The schema, one script per version: script i takes a database from version i to version i + 1.
 /// families.idle_expiry is the latest idle expiry of the family's tokens, so that purging needs no join.
 /// The unique indexes are a backstop: a family never has two active tokens or two tokens of a generation.
-inline constexpr std::array<const char*, 1> sqlite_migrations = {
+/// Version 2 indexes only the families not revoked by subject: a login under a session cap then reads the
+/// subject's live sessions, not every family held for reuse detection.
+inline constexpr std::array<const char*, 2> sqlite_migrations = {
     "CREATE TABLE families ("
     " id TEXT NOT NULL UNIQUE, subject TEXT NOT NULL, client TEXT NOT NULL, claims TEXT NOT NULL,"
     " created INTEGER NOT NULL, absolute_expiry INTEGER NOT NULL,"
@@ -178,6 +180,8 @@ inline constexpr std::array<const char*, 1> sqlite_migrations = {
     "CREATE TABLE denied_jtis (jti TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE subject_revocations ("
     " subject TEXT PRIMARY KEY, not_before INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;",
+    "DROP INDEX families_by_subject;"
+    "CREATE INDEX families_live_by_subject ON families (subject, created) WHERE revoked = 0;",
 };
 
 /// A prepared statement in use: binds, steps and reads; reset when the use ends, so it holds no lock.
