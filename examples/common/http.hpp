@@ -35,6 +35,36 @@ inline thread_local std::chrono::steady_clock::time_point request_started{};
 /// set before routing, read by post() and the error handler.
 inline thread_local bool too_many_headers = false;
 
+/// One client connection, as httplib shows it to a handler: the client's address and port. A worker thread
+/// serves one connection at a time, from its first request to its last.
+struct connection_id {
+    std::string address;
+    int port = -1;
+    friend bool operator==(const connection_id&, const connection_id&) = default;
+};
+
+[[nodiscard]] inline connection_id connection_of(const httplib::Request& req) {
+    return {req.remote_addr, req.remote_port};
+}
+
+/// The connection this thread serves whose bytes no longer line up with requests: it sent a body that
+/// httplib 0.11 leaves unread (a GET with a body, or a body a handler stopped reading). What follows that
+/// body would be taken for the next request (request smuggling, when a proxy shares the connection), and
+/// httplib 0.11 cannot be told to close a connection, so every later request on it is refused.
+inline thread_local std::optional<connection_id> desynchronised{};
+
+/// Whether httplib 0.11 reads the body of this request itself: for POST, PUT and PATCH, and for DELETE with a
+/// Content-Length. Any other body stays in the connection.
+[[nodiscard]] inline bool httplib_reads_body(const httplib::Request& req) {
+    return req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+           (req.method == "DELETE" && req.has_header("Content-Length"));
+}
+
+[[nodiscard]] inline bool has_body(const httplib::Request& req) {
+    return req.has_header("Transfer-Encoding") ||
+           (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+}
+
 /// Sets a JSON body.
 inline void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
     res.status = status;
@@ -85,6 +115,19 @@ inline void configure_server(httplib::Server& server, const server_options& o, a
     const std::size_t max_headers = o.max_headers;
     server.set_pre_routing_handler([max_headers](const httplib::Request& req, httplib::Response& res) {
         request_started = std::chrono::steady_clock::now();
+        const auto connection = connection_of(req);
+        if (desynchronised && *desynchronised == connection) {
+            res.set_header("Connection", "close");
+            send_error(res, 400, "invalid_request", "the connection sent a body that was not read");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        desynchronised.reset();  // a new connection on this thread
+        if (has_body(req) && !httplib_reads_body(req)) {
+            desynchronised = connection;
+            res.set_header("Connection", "close");
+            send_error(res, 400, "invalid_request", "a " + req.method + " request cannot have a body");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         // httplib 0.11 reads any number of header lines (each at most 8 KiB, CPPHTTPLIB_HEADER_MAX_LENGTH,
         // fixed in the shared library); newer releases stop at 100 (CPPHTTPLIB_HEADER_MAX_COUNT). They are
         // read by now: this bounds what handlers get, not what httplib buffered.
@@ -283,6 +326,8 @@ inline void post(httplib::Server& server, const std::string& path, std::size_t m
                                       body.append(data, n);
                                       return true;
                                   });
+                                  if (too_large || res.status == 413 || !ok)
+                                      desynchronised = connection_of(req);  // the rest may be unread
                                   if (too_large || res.status == 413) {
                                       res.set_header("Connection", "close");
                                       send_error(res, 413, "invalid_request", "request body too large");

@@ -642,6 +642,66 @@ describe('header limits', () => {
     });
 });
 
+describe('bodies httplib leaves unread', () => {
+    // httplib 0.11 does not read the body of a GET, nor the rest of a body a handler stopped reading: those
+    // bytes would be answered as the next request (request smuggling). The servers refuse such a request and
+    // every later one on its connection.
+    const session = (port, parts) => new Promise((resolve, reject) => {
+        let got = '';
+        const sock = net.connect(port, '127.0.0.1', async () => {
+            for (const p of parts) {
+                sock.write(p);
+                await sleep(200);
+            }
+            sock.end();
+        });
+        sock.on('data', (d) => { got += d; });
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+    });
+    const statuses = (text) => text.match(/HTTP\/1\.1 \d{3}(?= )/g);
+
+    test('a GET with a body is refused, and what follows on its connection is never served', async () => {
+        const auth = await startAuth();
+        const rs = await startResource(auth);
+        const smuggled = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
+        for (const server of [auth, rs]) {
+            for (const framing of [`Content-Length: ${smuggled.length}`, 'Transfer-Encoding: chunked']) {
+                const body = framing.startsWith('Content') ? smuggled : `${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`;
+                const got = await session(server.port, [
+                    `GET /healthz HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\n${body}`,
+                    'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
+                ]);
+                const s = statuses(got);
+                assert.ok(s.length >= 2, got);
+                assert.ok(s.every((x) => x === 'HTTP/1.1 400'), got);  // no 200: nothing after the body was served
+                assert.match(got, /"error_description":"a GET request cannot have a body"/);
+                assert.match(got, /"error_description":"the connection sent a body that was not read"/);
+            }
+            // A GET with Content-Length: 0 is fine, and keep-alive still serves several requests.
+            const ok = await session(server.port, [
+                'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+                'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+            ]);
+            assert.deepEqual(statuses(ok), ['HTTP/1.1 200', 'HTTP/1.1 200'], ok);
+        }
+    });
+
+    test('after a body too large for a handler, the rest of the connection is refused', async () => {
+        const auth = await startAuth();
+        const big = JSON.stringify({ username: 'a'.repeat(40000), password: 'x' });
+        const got = await session(auth.port, [
+            `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n${big.slice(0, 20000)}`,
+            big.slice(20000),
+            'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
+        ]);
+        const s = statuses(got);
+        assert.equal(s[0], 'HTTP/1.1 413', got);
+        assert.ok(s.slice(1).every((x) => x === 'HTTP/1.1 400'), got);
+        assert.equal((await call(`${auth.url}/healthz`)).status, 200);  // a new connection is served
+    });
+});
+
 describe('configuration', () => {
     const fails = (args, env = {}) => spawnSync(AUTH, args, { cwd: freshDir(), env: cleanEnv(env), encoding: 'utf8', timeout: 20000 });
 
