@@ -35,23 +35,34 @@ inline thread_local std::chrono::steady_clock::time_point request_started{};
 /// set before routing, read by post() and the error handler.
 inline thread_local bool too_many_headers = false;
 
-/// One client connection, as httplib shows it to a handler: the client's address and port. A worker thread
-/// serves one connection at a time, from its first request to its last.
-struct connection_id {
-    std::string address;
-    int port = -1;
-    friend bool operator==(const connection_id&, const connection_id&) = default;
+/// Whether the connection this thread serves no longer lines up with requests: it sent a body that httplib
+/// 0.11 leaves unread (a GET with a body, a body a handler stopped reading, a request httplib answered before
+/// routing) or framing a proxy may read otherwise (two Content-Lengths, a Transfer-Encoding other than
+/// "chunked"). What follows would be taken for the next request (request smuggling, when a proxy shares the
+/// connection), and httplib 0.11 cannot be told to close a connection, so every later request on it is
+/// refused. A worker thread serves one connection from its first request to its last; connection_pool resets
+/// this when a connection starts and ends.
+inline thread_local bool connection_desynchronised = false;
+
+/// httplib's worker pool, with the per-connection state of the thread (connection_desynchronised) reset
+/// around each connection: httplib hands each connection to the pool as one task.
+class connection_pool final : public httplib::TaskQueue {
+public:
+    explicit connection_pool(std::size_t threads) : pool_(threads) {}
+    void enqueue(std::function<void()> serve_connection) override {
+        pool_.enqueue([serve = std::move(serve_connection)] {
+            connection_desynchronised = false;
+            request_started = {};
+            serve();
+            connection_desynchronised = false;
+        });
+    }
+    void shutdown() override { pool_.shutdown(); }
+    void on_idle() override { pool_.on_idle(); }
+
+private:
+    httplib::ThreadPool pool_;
 };
-
-[[nodiscard]] inline connection_id connection_of(const httplib::Request& req) {
-    return {req.remote_addr, req.remote_port};
-}
-
-/// The connection this thread serves whose bytes no longer line up with requests: it sent a body that
-/// httplib 0.11 leaves unread (a GET with a body, or a body a handler stopped reading). What follows that
-/// body would be taken for the next request (request smuggling, when a proxy shares the connection), and
-/// httplib 0.11 cannot be told to close a connection, so every later request on it is refused.
-inline thread_local std::optional<connection_id> desynchronised{};
 
 /// Whether httplib 0.11 reads the body of this request itself: for POST, PUT and PATCH, and for DELETE with a
 /// Content-Length. Any other body stays in the connection.
@@ -63,6 +74,28 @@ inline thread_local std::optional<connection_id> desynchronised{};
 [[nodiscard]] inline bool has_body(const httplib::Request& req) {
     return req.has_header("Transfer-Encoding") ||
            (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+}
+
+/// Why the body framing of `req` is one that httplib and a proxy in front of it may read differently, or
+/// empty when it is not: one Content-Length of digits, or one Transfer-Encoding of exactly "chunked" (any
+/// case) and no Content-Length, or neither (RFC 9112 §6.3).
+[[nodiscard]] inline std::string_view ambiguous_framing(const httplib::Request& req) {
+    const auto lengths = req.get_header_value_count("Content-Length");
+    const auto encodings = req.get_header_value_count("Transfer-Encoding");
+    if (lengths > 1) return "more than one Content-Length";
+    if (encodings > 1) return "more than one Transfer-Encoding";
+    if (lengths == 1 && encodings == 1) return "both Content-Length and Transfer-Encoding";
+    if (lengths == 1) {
+        const std::string n = req.get_header_value("Content-Length");
+        if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
+            return "a Content-Length that is not a number";
+    }
+    if (encodings == 1) {
+        std::string te = req.get_header_value("Transfer-Encoding");
+        for (char& ch : te) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+        if (te != "chunked") return "a Transfer-Encoding other than chunked";
+    }
+    return {};
 }
 
 /// Sets a JSON body.
@@ -106,7 +139,7 @@ inline void send_too_many_headers(httplib::Response& res) {
 inline void configure_server(httplib::Server& server, const server_options& o, access_log& log) {
     server.set_tcp_nodelay(true);
     const std::size_t threads = o.threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server.new_task_queue = [threads] { return new connection_pool(threads); };
     server.set_keep_alive_max_count(o.keep_alive_requests);
     server.set_keep_alive_timeout(o.keep_alive_timeout.count());
     server.set_payload_max_length(o.max_body_bytes);
@@ -115,19 +148,16 @@ inline void configure_server(httplib::Server& server, const server_options& o, a
     const std::size_t max_headers = o.max_headers;
     server.set_pre_routing_handler([max_headers](const httplib::Request& req, httplib::Response& res) {
         request_started = std::chrono::steady_clock::now();
-        const auto connection = connection_of(req);
-        if (desynchronised && *desynchronised == connection) {
+        const auto refuse = [&res](std::string_view why) {
+            connection_desynchronised = true;
             res.set_header("Connection", "close");
-            send_error(res, 400, "invalid_request", "the connection sent a body that was not read");
+            send_error(res, 400, "invalid_request", why);
             return httplib::Server::HandlerResponse::Handled;
-        }
-        desynchronised.reset();  // a new connection on this thread
-        if (has_body(req) && !httplib_reads_body(req)) {
-            desynchronised = connection;
-            res.set_header("Connection", "close");
-            send_error(res, 400, "invalid_request", "a " + req.method + " request cannot have a body");
-            return httplib::Server::HandlerResponse::Handled;
-        }
+        };
+        if (connection_desynchronised) return refuse("the connection sent a body that was not read");
+        if (const auto why = ambiguous_framing(req); !why.empty()) return refuse(why);
+        if (has_body(req) && !httplib_reads_body(req))
+            return refuse("a " + req.method + " request cannot have a body");
         // httplib 0.11 reads any number of header lines (each at most 8 KiB, CPPHTTPLIB_HEADER_MAX_LENGTH,
         // fixed in the shared library); newer releases stop at 100 (CPPHTTPLIB_HEADER_MAX_COUNT). They are
         // read by now: this bounds what handlers get, not what httplib buffered.
@@ -144,6 +174,9 @@ inline void configure_server(httplib::Server& server, const server_options& o, a
     });
     server.set_error_handler(
         httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+            // No pre-routing: httplib answered on its own (a bad request line, 414, 416) and left any body
+            // unread.
+            if (request_started == std::chrono::steady_clock::time_point{}) connection_desynchronised = true;
             if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
             if (too_many_headers && res.status < 500) {
                 send_too_many_headers(res);
@@ -327,7 +360,7 @@ inline void post(httplib::Server& server, const std::string& path, std::size_t m
                                       return true;
                                   });
                                   if (too_large || res.status == 413 || !ok)
-                                      desynchronised = connection_of(req);  // the rest may be unread
+                                      connection_desynchronised = true;  // the rest may be unread
                                   if (too_large || res.status == 413) {
                                       res.set_header("Connection", "close");
                                       send_error(res, 413, "invalid_request", "request body too large");

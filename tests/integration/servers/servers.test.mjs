@@ -687,6 +687,33 @@ describe('bodies httplib leaves unread', () => {
         }
     });
 
+    test('framing a proxy may read otherwise, and requests httplib answers itself, end the connection', async () => {
+        const auth = await startAuth();
+        const smuggled = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
+        const cl = `Content-Length: ${smuggled.length}`;
+        const cases = [
+            ['GET /healthz', `Content-Length: 0\r\n${cl}`, 400, 'more than one Content-Length'],
+            ['POST /login', 'Transfer-Encoding: gzip, chunked', 400, 'a Transfer-Encoding other than chunked'],
+            ['POST /login', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked', 400, 'more than one Transfer-Encoding'],
+            ['POST /login', 'Content-Length: 0\r\nTransfer-Encoding: chunked', 400, 'both Content-Length and Transfer-Encoding'],
+            ['POST /login', 'Content-Length: +5', 400, 'a Content-Length that is not a number'],
+            [`GET /healthz?${'a'.repeat(9000)}`, cl, 414, 'request target too long'],
+            ['GET /healthz', `Range: bytes=zz\r\n${cl}`, 416, null],
+        ];
+        for (const [line, headers, status, why] of cases) {
+            const got = await session(auth.port, [`${line} HTTP/1.1\r\nHost: x\r\n${headers}\r\n\r\n`, smuggled]);
+            assert.deepEqual(statuses(got), [`HTTP/1.1 ${status}`, 'HTTP/1.1 400'], `${line.slice(0, 20)} ${headers}: ${got}`);
+            if (why) assert.match(got, new RegExp(`"error_description":"${why}"`));
+            assert.match(got, /"error_description":"the connection sent a body that was not read"/);
+        }
+        // Chunked in any case is read as chunked, and the connection goes on.
+        const ok = await session(auth.port, [
+            'POST /logout HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n',
+            'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        ]);
+        assert.equal(statuses(ok)[1], 'HTTP/1.1 200', ok);
+    });
+
     test('after a body too large for a handler, the rest of the connection is refused', async () => {
         const auth = await startAuth();
         const big = JSON.stringify({ username: 'a'.repeat(40000), password: 'x' });
