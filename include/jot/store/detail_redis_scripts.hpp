@@ -11,7 +11,8 @@ namespace jot::inline v0::detail {
 //   P:{F}:ts    zset   the ids of F's tokens, scored by idle expiry
 //   P:{F}:t:T   hash   token T of F: id fam g h st cr ix su ss gu
 //   P:t:{T}     string the family of token T (written before the token, never changed)
-//   P:s:{S}:f   zset   the families of subject S, scored by creation order; P:s:{S}:n is its counter
+//   P:s:{S}:f   zset   the families of subject S as "<absolute expiry>|<family id>", scored by creation
+//                      order; P:s:{S}:n is its counter
 //   P:s:{S}:r   hash   the not-before of subject S: sub nb un
 //   P:j:{J}     string the end of the denial of access-token jti J
 // Times are integer microseconds since the epoch (exact in a Lua number); states are 0 active, 1 rotated,

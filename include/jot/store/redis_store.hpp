@@ -450,7 +450,7 @@ public:
                 c,
                 {{{"SET", token_index_key(t.id), f.id, "PX", ttl_ms(t.idle_expiry, f.created), "NX"}},
                  script(redis_script::subject_add, {subject_key(f.subject), subject_counter_key(f.subject)},
-                        {f.id, ttl_ms(f.absolute_expiry, f.created)})});
+                        {index_member(f), ttl_ms(f.absolute_expiry, f.created)})});
             if (first[0]->type == REDIS_REPLY_NIL) detail::redis_throw_corrupt();  // the token id is taken
             expect_ok(first[0]);
             expect_ok(first[1]);
@@ -598,8 +598,8 @@ public:
             expect_ok(members[0]);
             const auto order = ordered_members(members[0].get());
             std::vector<detail::redis_command> revokes;
-            for (const auto& [family, seq] : order)
-                revokes.push_back(revoke_family_command(family, now, true));
+            for (const auto& [member, seq] : order)
+                revokes.push_back(revoke_family_command(family_of_member(member), now, true));
             auto replies = exec(c, std::move(revokes));
             std::vector<std::pair<family_record, std::uint64_t>> revoked;
             for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -758,6 +758,26 @@ private:
     [[nodiscard]] std::string subject_counter_key(std::string_view s) const {
         return prefixed("s", s) + ":n";
     }
+    // A member of a subject's index: "<absolute expiry>|<family id>", so that a reader can tell an entry that
+    // can never be live again without the family's record. Stores before this wrote the bare id.
+    [[nodiscard]] static std::string index_member(const family_record& f) {
+        return stamp(f.absolute_expiry) + '|' + f.id;
+    }
+    [[nodiscard]] static std::string_view family_of_member(std::string_view member) {
+        const auto bar = member.find('|');
+        if (bar == std::string_view::npos || !all_digits(member.substr(0, bar))) return member;
+        return member.substr(bar + 1);
+    }
+    // Whether the family of `member` is past its absolute expiry at `now`; false when the member does not
+    // say.
+    [[nodiscard]] static bool member_expired(std::string_view member, time_point now) {
+        const auto bar = member.find('|');
+        return bar != std::string_view::npos && all_digits(member.substr(0, bar)) &&
+               now >= detail::redis_time(member.substr(0, bar));
+    }
+    [[nodiscard]] static bool all_digits(std::string_view s) {
+        return !s.empty() && s.size() <= 17 && s.find_first_not_of("0123456789") == std::string_view::npos;
+    }
     [[nodiscard]] std::string revocation_key(std::string_view s) const { return prefixed("s", s) + ":r"; }
     [[nodiscard]] std::string denied_key(std::string_view j) const { return prefixed("j", j); }
 
@@ -873,8 +893,11 @@ private:
         return out;
     }
 
-    // The live families of `subject` with their order numbers, oldest first; drops index entries of families
-    // that are gone or revoked (for good), so that the index holds little more than the live sessions.
+    // The live families of `subject` with their order numbers, oldest first. Drops the index entries of
+    // families revoked (for good) and of families gone and past their absolute expiry, so that the index
+    // holds little more than the live sessions. A family that is gone but not expired may be one whose
+    // creation has written its index entry and not yet its record: its entry stays, or it would escape
+    // revoke_subject.
     [[nodiscard]] std::vector<std::pair<family_record, std::uint64_t>> live_families(
         detail::redis_connection& c, std::string_view subject, time_point now) const {
         const std::string index = subject_key(subject);
@@ -882,14 +905,15 @@ private:
         expect_ok(members);
         const auto order = ordered_members(members.get());
         std::vector<detail::redis_command> reads;
-        for (const auto& [family, seq] : order) reads.push_back({{"HGETALL", family_key(family)}});
+        for (const auto& [member, seq] : order)
+            reads.push_back({{"HGETALL", family_key(family_of_member(member))}});
         auto replies = exec(c, std::move(reads));
         std::vector<std::pair<family_record, std::uint64_t>> out;
         detail::redis_command gone{{"ZREM", index}};
         for (std::size_t i = 0; i < replies.size(); ++i) {
             const detail::redis_fields fields(replies[i].get());
             if (fields.empty()) {
-                gone.args.push_back(order[i].first);
+                if (member_expired(order[i].first, now)) gone.args.push_back(order[i].first);
                 continue;
             }
             auto f = detail::redis_family_from(fields);
