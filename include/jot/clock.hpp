@@ -11,8 +11,9 @@ namespace jot::inline v0 {
 using time_point = std::chrono::system_clock::time_point;
 
 /// `t + d` for a non-negative `d`, or time_point::max() where that would overflow (a NumericDate far in the
-/// future is read as time_point::max()).
+/// future is read as time_point::max()). A negative `d` is a programming error; it gives `t`.
 [[nodiscard]] constexpr time_point later_by(time_point t, time_point::duration d) noexcept {
+    if (d < time_point::duration::zero()) return t;  // a precondition; never an overflow
     return t > time_point::max() - d ? time_point::max() : t + d;
 }
 

@@ -227,4 +227,5 @@ TEST_CASE("later_by saturates at time_point::max()") {
     CHECK(jot::later_by(jot::time_point::max(), 1ns) == jot::time_point::max());
     CHECK(jot::later_by(jot::time_point::max() - 30s, 60s) == jot::time_point::max());
     CHECK(jot::later_by(jot::time_point::max() - 60s, 60s) == jot::time_point::max());
+    CHECK(jot::later_by(jot::time_point::min(), -1s) == jot::time_point::min());  // no overflow either way
 }

@@ -26,22 +26,26 @@ namespace detail {
     return ++counter;
 }
 
-/// A few OpenSSL contexts kept by each thread, each found by its owner's id and a tag within the owner.
-/// Owners are found by id, never by address, so a new owner at the address of a destroyed one cannot pick up
-/// its contexts.
+/// A few OpenSSL contexts kept by each thread, each found by its owner's id, the owner's object and a tag
+/// within the owner. The id is what makes an entry unique: a new owner at the address of a destroyed one
+/// cannot pick up its contexts. The object must match too, for owners that could share an id (two copies of
+/// jot in one process, each with its own counter). An entry keeps what its context references (a key) until
+/// eight newer entries of the thread have replaced it, or the thread ends.
 template <class ContextPtr>
 class thread_contexts {
 public:
-    /// The context of (owner, tag) in this thread, made by `make` on first use; null if making it failed
-    /// (then nothing is kept, and the next call tries again).
+    /// The context of (owner, object, tag) in this thread, made by `make` on first use; null if making it
+    /// failed (then nothing is kept, and the next call tries again).
     template <class Make>
-    [[nodiscard]] static auto* find_or_make(std::uint64_t owner, unsigned tag, Make&& make) noexcept {
+    [[nodiscard]] static auto* find_or_make(std::uint64_t owner, const void* object, unsigned tag,
+                                            Make&& make) noexcept {
         thread_local thread_contexts mine;
         for (auto& e : mine.entries_)
-            if (e.owner == owner && e.tag == tag) return e.ctx.get();
+            if (e.owner == owner && e.object == object && e.tag == tag) return e.ctx.get();
         auto& slot = mine.entries_[mine.next_++ % mine.entries_.size()];
         slot.ctx = make();
         slot.owner = slot.ctx ? owner : 0;
+        slot.object = object;
         slot.tag = tag;
         return slot.ctx.get();
     }
@@ -49,6 +53,7 @@ public:
 private:
     struct entry {
         std::uint64_t owner = 0;
+        const void* object = nullptr;
         unsigned tag = 0;
         ContextPtr ctx;
     };
@@ -83,7 +88,7 @@ public:
     /// Writes the MAC of `msg` under hash `h` to `out` (size(h) bytes); false on library failure.
     [[nodiscard]] bool mac(hash h, std::string_view msg, unsigned char* out) const noexcept {
         EVP_MAC_CTX* ctx = detail::thread_contexts<mac_ctx_ptr>::find_or_make(
-            id_, static_cast<unsigned>(index(h)),
+            id_, this, static_cast<unsigned>(index(h)),
             [&] { return mac_ctx_ptr(EVP_MAC_CTX_dup(keyed_[index(h)].get())); });
         std::size_t len = 0;
         const bool ok =
@@ -121,15 +126,17 @@ inline bool init_digest_op(EVP_MD_CTX* ctx, EVP_PKEY* key, const algorithm_trait
 
 namespace detail {
 
-/// This thread's digest-sign or digest-verify context for `alg` with `key`, copied from a keyed template the
-/// thread initialised on first use: the copy costs a fraction of EVP_DigestSignInit/EVP_DigestVerifyInit
-/// (3-4 µs for RSA, about 15% of an RS256 verification). Null on failure. The copy is reset when `use` ends,
-/// so no key stays referenced by it.
+/// Runs `use` on this thread's digest-sign or digest-verify context for `alg` with `key`, copied from a keyed
+/// template the thread initialised on first use: the copy costs a fraction of EVP_DigestSignInit or
+/// EVP_DigestVerifyInit (3-4 µs for RSA, about 15% of an RS256 verification). False if the context could not
+/// be made, else what `use` returns. The copy is reset when `use` ends; the template stays cached (see
+/// thread_contexts).
 template <class Use>
 [[nodiscard]] bool with_keyed_context(EVP_PKEY* key, std::uint64_t key_id, const algorithm_traits& alg,
                                       bool signing, Use&& use) {
+    // The template holds a reference to `key`, so no other key can be at that address while it is cached.
     EVP_MD_CTX* keyed = thread_contexts<md_ctx_ptr>::find_or_make(
-        key_id, static_cast<unsigned>(alg.id) * 2 + (signing ? 1 : 0), [&] {
+        key_id, key, static_cast<unsigned>(alg.id) * 2 + (signing ? 1 : 0), [&] {
             md_ctx_ptr ctx(EVP_MD_CTX_new());
             return ctx && init_digest_op(ctx.get(), key, alg, signing) ? std::move(ctx) : md_ctx_ptr{};
         });
