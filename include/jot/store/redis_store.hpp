@@ -763,20 +763,20 @@ private:
     [[nodiscard]] static std::string index_member(const family_record& f) {
         return stamp(f.absolute_expiry) + '|' + f.id;
     }
+    // The absolute expiry a member carries, if it carries one.
+    [[nodiscard]] static std::optional<std::int64_t> member_expiry(std::string_view member) {
+        const auto bar = member.find('|');
+        if (bar == std::string_view::npos) return std::nullopt;
+        return detail::parse_decimal<std::int64_t>(member.substr(0, bar));
+    }
     [[nodiscard]] static std::string_view family_of_member(std::string_view member) {
-        const auto bar = member.find('|');
-        if (bar == std::string_view::npos || !all_digits(member.substr(0, bar))) return member;
-        return member.substr(bar + 1);
+        return member_expiry(member) ? member.substr(member.find('|') + 1) : member;
     }
-    // Whether the family of `member` is past its absolute expiry at `now`; false when the member does not
-    // say.
-    [[nodiscard]] static bool member_expired(std::string_view member, time_point now) {
-        const auto bar = member.find('|');
-        return bar != std::string_view::npos && all_digits(member.substr(0, bar)) &&
-               now >= detail::redis_time(member.substr(0, bar));
-    }
-    [[nodiscard]] static bool all_digits(std::string_view s) {
-        return !s.empty() && s.size() <= 17 && s.find_first_not_of("0123456789") == std::string_view::npos;
+    // Whether the entry of `member`, whose family record is missing, may go: when its family is past its
+    // absolute expiry, or when the member is a bare id from an older store (which wrote no expiry).
+    [[nodiscard]] static bool member_may_go(std::string_view member, time_point now) {
+        const auto expiry = member_expiry(member);
+        return !expiry || detail::store_micros(now) >= *expiry;
     }
     [[nodiscard]] std::string revocation_key(std::string_view s) const { return prefixed("s", s) + ":r"; }
     [[nodiscard]] std::string denied_key(std::string_view j) const { return prefixed("j", j); }
@@ -913,7 +913,7 @@ private:
         for (std::size_t i = 0; i < replies.size(); ++i) {
             const detail::redis_fields fields(replies[i].get());
             if (fields.empty()) {
-                if (member_expired(order[i].first, now)) gone.args.push_back(order[i].first);
+                if (member_may_go(order[i].first, now)) gone.args.push_back(order[i].first);
                 continue;
             }
             auto f = detail::redis_family_from(fields);

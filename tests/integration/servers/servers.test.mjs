@@ -650,16 +650,17 @@ describe('bodies httplib leaves unread', () => {
         let got = '';
         const sock = net.connect(port, '127.0.0.1', async () => {
             for (const p of parts) {
-                sock.write(p);
+                if (typeof p === 'function') await p();
+                else sock.write(p);
                 await sleep(200);
             }
             sock.end();
         });
         sock.on('data', (d) => { got += d; });
         sock.on('close', () => resolve(got));
-        sock.on('error', reject);
+        sock.on('error', () => resolve(got));  // the server may close first: what it answered is the result
     });
-    const statuses = (text) => text.match(/HTTP\/1\.1 \d{3}(?= )/g);
+    const statuses = (text) => text.match(/HTTP\/1\.1 \d{3}(?= )/g) ?? [];
 
     test('a GET with a body is refused, and what follows on its connection is never served', async () => {
         const auth = await startAuth();
@@ -674,8 +675,10 @@ describe('bodies httplib leaves unread', () => {
                 ]);
                 const s = statuses(got);
                 assert.ok(s.length >= 2, got);
-                assert.ok(s.every((x) => x === 'HTTP/1.1 400'), got);  // no 200: nothing after the body was served
-                assert.match(got, /"error_description":"a GET request cannot have a body"/);
+                assert.ok(s.every((x) => x === 'HTTP/1.1 400' || x === 'HTTP/1.1 411'), got);  // nothing served
+                assert.match(got, framing.startsWith('Content')
+                    ? /"error_description":"a GET request cannot have a body"/
+                    : /"error_description":"a body needs a Content-Length"/);
                 assert.match(got, /"error_description":"the connection sent a body that was not read"/);
             }
             // A GET with Content-Length: 0 is fine, and keep-alive still serves several requests.
@@ -687,16 +690,18 @@ describe('bodies httplib leaves unread', () => {
         }
     });
 
-    test('framing a proxy may read otherwise, and requests httplib answers itself, end the connection', async () => {
+    test('framing a proxy may read otherwise, and requests httplib answers itself, end the connection', { timeout: 60000 }, async () => {
         const auth = await startAuth();
         const smuggled = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
         const cl = `Content-Length: ${smuggled.length}`;
         const cases = [
             ['GET /healthz', `Content-Length: 0\r\n${cl}`, 400, 'more than one Content-Length'],
-            ['POST /login', 'Transfer-Encoding: gzip, chunked', 400, 'a Transfer-Encoding other than chunked'],
-            ['POST /login', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked', 400, 'more than one Transfer-Encoding'],
-            ['POST /login', 'Content-Length: 0\r\nTransfer-Encoding: chunked', 400, 'both Content-Length and Transfer-Encoding'],
+            ['POST /login', 'Transfer-Encoding: chunked', 411, 'a body needs a Content-Length'],
+            ['POST /login', 'Transfer-Encoding: gzip, chunked', 411, 'a body needs a Content-Length'],
+            ['POST /login', 'Content-Length: 0\r\nTransfer-Encoding: chunked', 411, 'a body needs a Content-Length'],
             ['POST /login', 'Content-Length: +5', 400, 'a Content-Length that is not a number'],
+            ['POST /login', `Content-Length : ${smuggled.length}`, 400, 'a header name that is not a token'],
+            ['GET /healthz', `Content-Length\t: ${smuggled.length}`, 400, 'a header name that is not a token'],
             [`GET /healthz?${'a'.repeat(9000)}`, cl, 414, 'request target too long'],
             ['GET /healthz', `Range: bytes=zz\r\n${cl}`, 416, null],
         ];
@@ -706,12 +711,17 @@ describe('bodies httplib leaves unread', () => {
             if (why) assert.match(got, new RegExp(`"error_description":"${why}"`));
             assert.match(got, /"error_description":"the connection sent a body that was not read"/);
         }
-        // Chunked in any case is read as chunked, and the connection goes on.
-        const ok = await session(auth.port, [
-            'POST /logout HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n',
-            'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
-        ]);
-        assert.equal(statuses(ok)[1], 'HTTP/1.1 200', ok);
+        // A body httplib starts reading itself (a PUT, or a POST to no route) and fails to finish: its 400
+        // ends the connection too, even when the rest of the body arrives later.
+        for (const line of ['PUT /login', 'POST /nowhere']) {
+            const got = await session(auth.port, [
+                `${line} HTTP/1.1\r\nHost: x\r\nContent-Length: 45\r\n\r\n0123456789`,
+                async () => sleep(5500),  // past the server's 5 s read timeout
+                smuggled,
+            ]);
+            const s = statuses(got);
+            assert.ok(s.length >= 1 && !s.includes('HTTP/1.1 200'), `${line}: ${got}`);
+        }
     });
 
     test('after a body too large for a handler, the rest of the connection is refused', async () => {
