@@ -45,6 +45,13 @@ inline thread_local bool too_many_headers = false;
 /// connection starts and ends.
 inline thread_local bool connection_desynchronised = false;
 
+/// Marks the connection this thread serves as desynchronised, and says so to a proxy in front (httplib 0.11
+/// itself keeps the connection open).
+inline void end_connection(httplib::Response& res) {
+    connection_desynchronised = true;
+    res.set_header("Connection", "close");
+}
+
 /// httplib's worker pool, with the per-connection state of the thread (connection_desynchronised) reset
 /// around each connection: httplib hands each connection to the pool as one task.
 class connection_pool final : public httplib::TaskQueue {
@@ -162,8 +169,7 @@ inline void configure_server(httplib::Server& server, const server_options& o, a
         request_started = std::chrono::steady_clock::now();
         too_many_headers = false;
         const auto refuse = [&res](int status, std::string_view why) {
-            connection_desynchronised = true;
-            res.set_header("Connection", "close");
+            end_connection(res);
             send_error(res, status, "invalid_request", why);
             return httplib::Server::HandlerResponse::Handled;
         };
@@ -192,10 +198,7 @@ inline void configure_server(httplib::Server& server, const server_options& o, a
             const bool unrouted = request_started == std::chrono::steady_clock::time_point{};
             const bool body_failed =
                 res.body.empty() && (res.status == 400 || res.status == 413) && has_body(req);
-            if (unrouted || body_failed) {
-                connection_desynchronised = true;
-                res.set_header("Connection", "close");  // for a proxy in front: httplib 0.11 keeps it open
-            }
+            if (unrouted || body_failed) end_connection(res);
             if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
             if (too_many_headers && res.status < 500) {
                 send_too_many_headers(res);
@@ -379,15 +382,13 @@ inline void post(httplib::Server& server, const std::string& path, std::size_t m
                                       body.append(data, n);
                                       return true;
                                   });
-                                  if (too_large || res.status == 413 || !ok)
-                                      connection_desynchronised = true;  // the rest may be unread
                                   if (too_large || res.status == 413) {
-                                      res.set_header("Connection", "close");
+                                      end_connection(res);  // the rest of the body may be unread
                                       send_error(res, 413, "invalid_request", "request body too large");
                                       return;
                                   }
                                   if (!ok) {
-                                      res.set_header("Connection", "close");
+                                      end_connection(res);
                                       send_error(res, 400, "invalid_request", "the body could not be read");
                                       return;
                                   }
