@@ -184,10 +184,7 @@ inline void configure_server(httplib::Server& server, const server_options& o, a
         if (!too_many_headers) return httplib::Server::HandlerResponse::Unhandled;
         // A body that httplib reads after routing must be read before the answer, or it would stay in the
         // connection and be taken for the next request; post() and the error handler answer then.
-        const bool body_follows = (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
-                                   req.method == "DELETE") &&
-                                  (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"));
-        if (body_follows) return httplib::Server::HandlerResponse::Unhandled;
+        if (httplib_reads_body(req) && has_body(req)) return httplib::Server::HandlerResponse::Unhandled;
         send_too_many_headers(res);
         return httplib::Server::HandlerResponse::Handled;
     });
@@ -372,7 +369,7 @@ inline void post(httplib::Server& server, const std::string& path, std::size_t m
                                                                    httplib::Response& res,
                                                                    const httplib::ContentReader& reader) {
                               std::string body;
-                              if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+                              if (req.has_header("Content-Length")) {  // Transfer-Encoding was refused
                                   bool too_large = false;
                                   const bool ok = reader([&](const char* data, std::size_t n) {
                                       if (body.size() + n > max_body) {
