@@ -14,6 +14,8 @@
 
 #include "../common/any_store.hpp"
 #include "../common/config.hpp"
+#include "../common/server_flags.hpp"
+#include "../http/options.hpp"
 
 namespace jot_auth {
 
@@ -40,8 +42,7 @@ struct config {
     std::string demo_api = "http://localhost:3000";  // the resource server the demo page at / calls
     std::chrono::seconds rotate_keys_every{0};
     std::chrono::seconds keys_reload{2};
-    std::size_t threads = 64;
-    std::size_t max_body = 16 * 1024;
+    jot_examples::http::server_options http{};  // --threads, --max-connections, timeouts, limits
     bool hash_password = false;  // print the Argon2id hash of a password read on standard input, then exit
 };
 
@@ -93,10 +94,7 @@ struct config {
     add_duration(app, "--rotate-keys-every", c.rotate_keys_every,
                  "make a new signing key when the newest is this old (0s: only on SIGHUP)", true);
     add_duration(app, "--keys-reload", c.keys_reload, "how often to look for keys other instances added");
-    add_config(app, "--threads", c.threads, "HTTP worker threads (each keep-alive connection holds one)")
-        ->check(CLI::Range(1, 4096));
-    add_config(app, "--max-body", c.max_body, "largest request body in bytes")
-        ->check(CLI::Range(256, 1 << 20));
+    jot_examples::add_server_flags(app, c.http);
     app.add_flag("--hash-password", c.hash_password,
                  "read a password on standard input, print its Argon2id hash for a --users file, exit");
     try {

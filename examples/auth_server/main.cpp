@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // jot example auth server: the tutorial's /login, /token and /logout on jot's token lifecycle, and more.
+#include <malloc.h>            // mallopt, M_MMAP_THRESHOLD
 #include <atomic>              // std::atomic
 #include <chrono>              // std::chrono::steady_clock
 #include <condition_variable>  // std::condition_variable
@@ -11,14 +12,12 @@
 #include <string>              // std::string
 #include <thread>              // std::thread
 
-#include <httplib.h>
-
 #include <jot/token_service.hpp>
 
 #include "../common/access_log.hpp"
 #include "../common/any_store.hpp"
-#include "../common/http.hpp"
 #include "../common/signals.hpp"
+#include "../http/server.hpp"
 #include "config.hpp"
 #include "keys.hpp"
 #include "routes.hpp"
@@ -107,25 +106,16 @@ int run(jot_auth::config& c) {
     };
     jot_auth::service svc(keys.ring(), opts, std::make_shared<jot_examples::any_store>(store));
 
-    httplib::Server server;
-    jot_examples::configure_server(server, {.threads = c.threads, .max_body_bytes = c.max_body}, log);
-    jot_auth::auth_routes routes(svc, users, clients,
-                                 {.client_id = c.client_id,
-                                  .cookie_secure = c.cookie_secure,
-                                  .max_body = c.max_body,
-                                  .demo_api = c.demo_api});
-    routes.install(server);
-
-    int port = c.port;
-    if (port == 0 ? (port = server.bind_to_any_port(c.host)) <= 0 : !server.bind_to_port(c.host, port)) {
-        std::fprintf(stderr, "auth_server: cannot listen on %s:%d\n", c.host.c_str(), c.port);
-        return 1;
-    }
-    std::atomic<bool> stopping{false};
+    jot_examples::http::router router;
+    jot_auth::auth_routes routes(
+        svc, users, clients,
+        {.client_id = c.client_id, .cookie_secure = c.cookie_secure, .demo_api = c.demo_api});
+    routes.install(router);
+    jot_examples::http::server server(c.http, router, log);
+    const auto port = server.listen(c.host, static_cast<unsigned short>(c.port));
     jot_examples::watch_signals(
-        [&server, &log, &stopping](int sig) {
+        [&server, &log](int sig) {
             log.note(std::string("shutting down on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
-            stopping = true;
             server.stop();
         },
         [&keys, &log] {
@@ -139,15 +129,22 @@ int run(jot_auth::config& c) {
     say("auth_server: store " + store.description() + ", keys " + c.keys + " (" + c.alg + ", active kid " +
         keys.ring()->active_kid() + "), " + std::to_string(users.size()) + " users, " +
         std::to_string(clients.size()) + " introspection clients");
+    if (server.connection_limit() < c.http.max_connections)
+        say("warning: the open-file limit allows only " + std::to_string(server.connection_limit()) +
+            " connections");
     say("auth_server listening on http://" + c.host + ":" + std::to_string(port));
-    const bool ok = server.listen_after_bind();
+    server.run();
     say("auth_server stopped");
-    return ok || stopping ? 0 : 1;
+    return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Argon2id allocates 19 MiB per hash. glibc serves a block that size from a thread's heap once an
+    // earlier one was freed (its mmap threshold grows), and keeps it: RSS then grows with every work
+    // thread. A fixed threshold keeps such blocks in mmap, returned to the system on free.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     jot_examples::block_signals();
     jot_auth::config c;
     if (const auto status = jot_auth::parse_config(argc, argv, c)) return *status;

@@ -14,7 +14,6 @@
 #include <string_view>  // std::string_view
 #include <vector>       // std::vector
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <jot/base64url.hpp>
@@ -22,14 +21,16 @@
 #include <jot/token_service.hpp>
 
 #include "../common/any_store.hpp"
-#include "../common/http.hpp"
 #include "../common/revocation.hpp"
+#include "../http/helpers.hpp"
+#include "../http/router.hpp"
 #include "demo_page.hpp"
 #include "users.hpp"
 
 namespace jot_auth {
 
 using service = jot::basic_token_service<jot_examples::any_store>;
+namespace http = jot_examples::http;
 
 inline constexpr std::string_view refresh_cookie = "jot_refresh";
 
@@ -73,7 +74,6 @@ private:
 struct route_options {
     std::string client_id = "jot-example-web";
     bool cookie_secure = true;
-    std::size_t max_body = 16 * 1024;
     std::string demo_api{};  // the resource server the demo page calls
 };
 
@@ -83,65 +83,32 @@ public:
     auth_routes(service& svc, const user_db& users, const client_db& clients, route_options o)
         : svc_(svc), users_(users), clients_(clients), o_(std::move(o)) {}
 
-    /// The paths of the POST endpoints, and of the GET endpoints.
-    static constexpr std::array<std::string_view, 7> post_paths = {
-        "/login", "/token", "/refresh", "/logout", "/logout-all", "/revoke", "/introspect"};
-    static constexpr std::array<std::string_view, 3> get_paths = {"/.well-known/jwks.json", "/healthz", "/"};
-
-    /// Routes every endpoint of `s` to handle_post and handle_get.
-    void install(httplib::Server& s) {
-        for (const std::string_view path : post_paths)
-            jot_examples::post(s, std::string(path), o_.max_body,
-                               [this, path](const httplib::Request& q, httplib::Response& r,
-                                            const std::string& b) { handle_post(path, q, r, b); });
-        for (const std::string_view path : get_paths)
-            s.Get(std::string(path),
-                  [this, path](const httplib::Request& q, httplib::Response& r) { handle_get(path, q, r); });
-    }
-
-    /// Answers POST `path` with the request body already read (at most max_body bytes): what install()
-    /// routes to, and what tests and fuzzers call without a socket. Returns false, leaving `res` untouched,
-    /// if `path` is not one of post_paths.
-    bool handle_post(std::string_view path, const httplib::Request& req, httplib::Response& res,
-                     const std::string& body) {
-        if (path == "/login")
-            login(req, res, body);
-        else if (path == "/token")
-            token(req, res, body);
-        else if (path == "/refresh")
-            refresh_cookie_flow(req, res);
-        else if (path == "/logout")
-            logout(req, res, body);
-        else if (path == "/logout-all")
-            logout_all(req, res);
-        else if (path == "/revoke")
-            revoke(req, res, body);
-        else if (path == "/introspect")
-            introspect(req, res, body);
-        else
-            return false;
-        return true;
-    }
-
-    /// Answers GET `path`, as handle_post does POST. Returns false if `path` is not one of get_paths.
-    bool handle_get(std::string_view path, const httplib::Request&, httplib::Response& res) {
-        if (path == "/.well-known/jwks.json") {
-            res.set_header("Cache-Control", "public, max-age=60");
-            res.set_content(svc_.jwks().dump(), "application/json");
-        } else if (path == "/healthz") {
-            health(res);
-        } else if (path == "/") {
-            demo(res);
-        } else {
-            return false;
-        }
-        return true;
+    /// Routes every endpoint to `r`. Every handler but the demo page's runs on the work pool: each calls
+    /// the store or hashes a password.
+    void install(http::router& r) {
+        const auto to = [this](void (auth_routes::*serve)(const http::request&, http::response&)) {
+            return [this, serve](const http::request& req) {
+                http::response res;
+                (this->*serve)(req, res);
+                return res;
+            };
+        };
+        r.post("/login", to(&auth_routes::login));
+        r.post("/token", to(&auth_routes::token));
+        r.post("/refresh", to(&auth_routes::refresh_cookie_flow));
+        r.post("/logout", to(&auth_routes::logout));
+        r.post("/logout-all", to(&auth_routes::logout_all));
+        r.post("/revoke", to(&auth_routes::revoke));
+        r.post("/introspect", to(&auth_routes::introspect));
+        r.get("/.well-known/jwks.json", to(&auth_routes::jwks));
+        r.get("/healthz", to(&auth_routes::health));
+        r.get("/", to(&auth_routes::demo), http::execution::io_thread);
     }
 
 private:
     // GET /: the browser demo. The page keeps the access token in memory; the refresh token stays in the
     // HttpOnly cookie. Inline script and style only, and it may talk only to us and the resource server.
-    void demo(httplib::Response& res) const {
+    void demo(const http::request&, http::response& res) {
         std::string page(demo_page);
         const std::string api =
             nlohmann::json(o_.demo_api).dump();  // a JSON string is a safe attribute value
@@ -157,18 +124,17 @@ private:
     }
 
     // POST /login {"username","password"}: Argon2id check, then a new session.
-    void login(const httplib::Request& req, httplib::Response& res, const std::string& body) {
-        const auto p = jot_examples::read_params(req, res, body);
+    void login(const http::request& req, http::response& res) {
+        const auto p = http::read_params(req, res);
         if (!p) return;
         const std::string* user = p->find("username");
         const std::string* password = p->find("password");
         if (!user || !password) {
-            jot_examples::send_error(res, 400, "invalid_request",
-                                     "username and password are required strings");
+            http::send_error(res, 400, "invalid_request", "username and password are required strings");
             return;
         }
         if (!users_.verify(*user, *password)) {
-            jot_examples::send_error(res, 401, "invalid_credentials", "wrong username or password");
+            http::send_error(res, 401, "invalid_credentials", "wrong username or password");
             return;
         }
         const auto issued = svc_.login(*user, o_.client_id);
@@ -181,24 +147,23 @@ private:
     }
 
     // POST /token: RFC 6749 §6 (form, grant_type=refresh_token) or JSON {"refresh_token"}.
-    void token(const httplib::Request& req, httplib::Response& res, const std::string& body) {
-        const auto p = jot_examples::read_params(req, res, body);
+    void token(const http::request& req, http::response& res) {
+        const auto p = http::read_params(req, res);
         if (!p) return;
-        const bool form = jot_examples::media_type(req) == "application/x-www-form-urlencoded";
+        const bool form = http::media_type(req) == "application/x-www-form-urlencoded";
         const std::string* grant = p->find("grant_type");
         if (form && !grant) {
-            jot_examples::send_error(res, 400, "invalid_request", "grant_type is required");
+            http::send_error(res, 400, "invalid_request", "grant_type is required");
             return;
         }
         if (grant && *grant != "refresh_token") {
-            jot_examples::send_error(res, 400, "unsupported_grant_type",
-                                     "only refresh_token is supported here");
+            http::send_error(res, 400, "unsupported_grant_type", "only refresh_token is supported here");
             return;
         }
         const std::string* rt = p->find("refresh_token");
         if (!rt && !form) rt = p->find("token");  // the tutorial's {"token": ...}
         if (!rt || rt->empty()) {
-            jot_examples::send_error(res, 400, "invalid_request", "refresh_token is required");
+            http::send_error(res, 400, "invalid_request", "refresh_token is required");
             return;
         }
         const auto issued = svc_.refresh(*rt);
@@ -211,14 +176,14 @@ private:
 
     // POST /refresh: the refresh token from the HttpOnly cookie; needs "X-CSRF: 1", which a cross-site form
     // cannot send without a CORS preflight this server never grants.
-    void refresh_cookie_flow(const httplib::Request& req, httplib::Response& res) {
-        if (req.get_header_value("X-CSRF") != "1") {
-            jot_examples::send_error(res, 403, "invalid_request", "the X-CSRF: 1 header is required");
+    void refresh_cookie_flow(const http::request& req, http::response& res) {
+        if (req.header("X-CSRF") != "1") {
+            http::send_error(res, 403, "invalid_request", "the X-CSRF: 1 header is required");
             return;
         }
-        const auto rt = jot_examples::cookie(req, refresh_cookie);
+        const auto rt = http::cookie(req, refresh_cookie);
         if (!rt || rt->empty()) {
-            jot_examples::send_error(res, 400, "invalid_request", "no refresh cookie");
+            http::send_error(res, 400, "invalid_request", "no refresh cookie");
             return;
         }
         const auto issued = svc_.refresh(*rt);
@@ -233,8 +198,8 @@ private:
     }
 
     // POST /logout: revokes the family of the refresh token in the body or the cookie; 204 even if unknown.
-    void logout(const httplib::Request& req, httplib::Response& res, const std::string& body) {
-        const auto p = jot_examples::read_params(req, res, body, true);
+    void logout(const http::request& req, http::response& res) {
+        const auto p = http::read_params(req, res, true);
         if (!p) return;
         std::optional<std::string> rt;
         if (const auto* v = p->find("refresh_token"))
@@ -242,13 +207,13 @@ private:
         else if (const auto* t = p->find("token"))
             rt = *t;
         else
-            rt = jot_examples::cookie(req, refresh_cookie);
+            rt = http::cookie(req, refresh_cookie);
         if (rt && !revoke_session(*rt)) {
-            jot_examples::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
+            http::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
             return;
         }
         // The caller's access token, if sent, ends now rather than at its expiry.
-        if (const auto b = jot_examples::bearer_token(req); b.what == jot_examples::bearer::kind::token) {
+        if (const auto b = http::bearer_token(req); b.what == http::bearer::kind::token) {
             if (const auto t = svc_.verify_access(b.token)) (void)svc_.revoke_access(*t);
         }
         clear_refresh_cookie(res);
@@ -257,16 +222,16 @@ private:
 
     // POST /logout-all with a Bearer access token: every session of the subject, and its earlier access
     // tokens.
-    void logout_all(const httplib::Request& req, httplib::Response& res) {
-        const auto b = jot_examples::bearer_token(req);
-        if (b.what != jot_examples::bearer::kind::token) {
-            jot_examples::send_bearer_challenge(res, "a Bearer access token is required");
+    void logout_all(const http::request& req, http::response& res) {
+        const auto b = http::bearer_token(req);
+        if (b.what != http::bearer::kind::token) {
+            http::send_bearer_challenge(res, "a Bearer access token is required");
             return;
         }
         const auto t = svc_.verify_access(b.token);
         if (!t) {
             if (t.error() == jot::condition::store_failure) return store_failure(res, t.error());
-            jot_examples::send_bearer_challenge(res, describe_access(t.error()));
+            http::send_bearer_challenge(res, describe_access(t.error()));
             return;
         }
         const auto n = svc_.revoke_subject(t->subject());
@@ -277,12 +242,12 @@ private:
 
     // POST /revoke (RFC 7009): 200 whether or not the token was known; refresh tokens end their family,
     // access tokens go on the denylist until they expire.
-    void revoke(const httplib::Request& req, httplib::Response& res, const std::string& body) {
-        const auto p = jot_examples::read_params(req, res, body);
+    void revoke(const http::request& req, http::response& res) {
+        const auto p = http::read_params(req, res);
         if (!p) return;
         const std::string* tok = p->find("token");
         if (!tok || tok->empty()) {
-            jot_examples::send_error(res, 400, "invalid_request", "token is required");
+            http::send_error(res, 400, "invalid_request", "token is required");
             return;
         }
         bool ok = true;
@@ -292,25 +257,25 @@ private:
             ok = static_cast<bool>(svc_.revoke_access(*t));
         }
         if (!ok) {
-            jot_examples::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
+            http::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
             return;
         }
-        jot_examples::no_store(res);
+        http::no_store(res);
         res.status = 200;
     }
 
     // POST /introspect (RFC 7662) with client Basic authentication.
-    void introspect(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+    void introspect(const http::request& req, http::response& res) {
         if (!client_authenticated(req)) {
             res.set_header("WWW-Authenticate", "Basic realm=\"jot\"");
-            jot_examples::send_error(res, 401, "invalid_client", "client authentication failed");
+            http::send_error(res, 401, "invalid_client", "client authentication failed");
             return;
         }
-        const auto p = jot_examples::read_params(req, res, body);
+        const auto p = http::read_params(req, res);
         if (!p) return;
         const std::string* tok = p->find("token");
         if (!tok || tok->empty()) {
-            jot_examples::send_error(res, 400, "invalid_request", "token is required");
+            http::send_error(res, 400, "invalid_request", "token is required");
             return;
         }
         nlohmann::json out = {{"active", false}};
@@ -326,17 +291,22 @@ private:
                 out["token_type"] = "Bearer";
             }
         }
-        jot_examples::no_store(res);
-        jot_examples::send_json(res, 200, out);
+        http::no_store(res);
+        http::send_json(res, 200, out);
     }
 
-    void health(httplib::Response& res) {
+    void jwks(const http::request&, http::response& res) {
+        res.set_header("Cache-Control", "public, max-age=60");
+        res.set_content(svc_.jwks().dump(), "application/json");
+    }
+
+    void health(const http::request&, http::response& res) {
         const auto probe = svc_.store().is_denied("healthz", std::chrono::system_clock::now());
         if (!probe) {
-            jot_examples::send_json(res, 503, {{"status", "store unavailable"}});
+            http::send_json(res, 503, {{"status", "store unavailable"}});
             return;
         }
-        jot_examples::send_json(res, 200, {{"status", "ok"}});
+        http::send_json(res, 200, {{"status", "ok"}});
     }
 
     nlohmann::json introspect_refresh(const std::string& text) {
@@ -377,16 +347,16 @@ private:
         return true;
     }
 
-    bool client_authenticated(const httplib::Request& req) const {
-        const std::string h = req.get_header_value("Authorization");
+    bool client_authenticated(const http::request& req) const {
+        const std::string h(req.header("Authorization"));
         if (h.size() < 7 || (h.compare(0, 6, "Basic ") != 0 && h.compare(0, 6, "basic ") != 0)) return false;
         const auto decoded = base64_standard_decode(std::string_view(h).substr(6));
         if (!decoded) return false;
         const auto colon = decoded->find(':');
         if (colon == std::string::npos) return false;
         // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
-        const auto id = jot_examples::parse_form("i=" + decoded->substr(0, colon));
-        const auto secret = jot_examples::parse_form("s=" + decoded->substr(colon + 1));
+        const auto id = http::parse_form("i=" + decoded->substr(0, colon));
+        const auto secret = http::parse_form("s=" + decoded->substr(colon + 1));
         if (!id || !secret || id->empty() || secret->empty()) return false;
         return clients_.check(id->begin()->second, secret->begin()->second);
     }
@@ -416,16 +386,16 @@ private:
         return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
     }
 
-    void send_tokens(httplib::Response& res, const jot::issued_tokens& t, bool with_refresh) const {
+    void send_tokens(http::response& res, const jot::issued_tokens& t, bool with_refresh) const {
         nlohmann::json body = {{"access_token", t.access_token},
                                {"token_type", "Bearer"},
                                {"expires_in", svc_.options().access_ttl.count()}};
         if (with_refresh) body["refresh_token"] = t.refresh_token;
-        jot_examples::no_store(res);
-        jot_examples::send_json(res, 200, body);
+        http::no_store(res);
+        http::send_json(res, 200, body);
     }
 
-    void set_refresh_cookie(httplib::Response& res, const jot::issued_tokens& t) const {
+    void set_refresh_cookie(http::response& res, const jot::issued_tokens& t) const {
         const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(
                                  t.refresh_expires_at - std::chrono::system_clock::now())
                                  .count();
@@ -435,21 +405,21 @@ private:
                            "; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age > 0 ? max_age : 0));
     }
 
-    void clear_refresh_cookie(httplib::Response& res) const {
+    void clear_refresh_cookie(http::response& res) const {
         res.set_header("Set-Cookie", std::string(refresh_cookie) + "=; HttpOnly" +
                                          (o_.cookie_secure ? "; Secure" : "") +
                                          "; SameSite=Strict; Path=/; Max-Age=0");
     }
 
-    static void store_failure(httplib::Response& res, std::error_code ec) {
+    static void store_failure(http::response& res, std::error_code ec) {
         if (ec == jot::condition::store_failure)
-            jot_examples::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
+            http::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
         else
-            jot_examples::send_error(res, 500, "server_error", "internal error");
+            http::send_error(res, 500, "server_error", "internal error");
     }
 
     // RFC 6749 §5.2: an invalid, expired, revoked or reused refresh token is invalid_grant.
-    static void grant_failure(httplib::Response& res, std::error_code ec) {
+    static void grant_failure(http::response& res, std::error_code ec) {
         if (ec != jot::condition::refresh_rejected) return store_failure(res, ec);
         const char* why = "the refresh token is invalid";
         if (ec == jot::errc::refresh_token_expired)
@@ -458,7 +428,7 @@ private:
             why = "the refresh token was revoked";
         else if (ec == jot::errc::refresh_token_reused)
             why = "the refresh token was already used; the session is revoked";
-        jot_examples::send_error(res, 400, "invalid_grant", why);
+        http::send_error(res, 400, "invalid_grant", why);
     }
 
     static const char* describe_access(std::error_code ec) {

@@ -13,6 +13,8 @@
 
 #include "../common/any_store.hpp"
 #include "../common/config.hpp"
+#include "../common/server_flags.hpp"
+#include "../http/options.hpp"
 
 namespace jot_resource {
 
@@ -31,7 +33,7 @@ struct config {
     std::chrono::seconds jwks_wait{30};
     std::chrono::seconds leeway{0};
     std::size_t verify_cache = 10000;
-    std::size_t threads = 64;
+    jot_examples::http::server_options http{.max_body_bytes = 4096};  // --threads, timeouts, limits
 };
 
 /// Parses flags over JOT_* variables over the .env file. Returns an exit status for --help and for
@@ -70,8 +72,7 @@ struct config {
     add_duration(app, "--leeway", c.leeway, "clock skew allowed on access tokens (at most 5m)", true);
     add_config(app, "--verify-cache", c.verify_cache,
                "verified tokens remembered until they expire (0: off)");
-    add_config(app, "--threads", c.threads, "HTTP worker threads (each keep-alive connection holds one)")
-        ->check(CLI::Range(1, 4096));
+    jot_examples::add_server_flags(app, c.http);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -2,7 +2,6 @@
 // jot example resource server: the tutorial's GET /posts behind Bearer access tokens checked against the
 // auth server's JWKS (and, with --store, its revocations).
 #include <algorithm>           // std::find
-#include <atomic>              // std::atomic
 #include <chrono>              // std::chrono::system_clock
 #include <condition_variable>  // std::condition_variable
 #include <cstdio>              // std::fprintf, stdout
@@ -14,16 +13,15 @@
 #include <string>              // std::string
 #include <thread>              // std::thread, std::this_thread::sleep_for
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <jot/verifier.hpp>
 
 #include "../common/access_log.hpp"
 #include "../common/any_store.hpp"
-#include "../common/http.hpp"
 #include "../common/revocation.hpp"
 #include "../common/signals.hpp"
+#include "../http/server.hpp"
 #include "config.hpp"
 #include "jwks_cache.hpp"
 #include "token_cache.hpp"
@@ -106,82 +104,95 @@ int run(const jot_resource::config& c) {
     }
     jot_resource::token_cache cache(c.verify_cache);
 
-    httplib::Server server;
-    jot_examples::configure_server(server, {.threads = c.threads, .max_body_bytes = 4096}, log);
-
+    namespace http = jot_examples::http;
+    http::router router;
+    const auto allowed_origin = [&c](const http::request& req) {
+        const auto origin = req.header("Origin");
+        return !origin.empty() &&
+               std::find(c.cors_origins.begin(), c.cors_origins.end(), origin) != c.cors_origins.end();
+    };
     // CORS for the configured browser origins only: the preflight, and the header on every answer (a 401 too,
     // so the page can see it and refresh).
-    server.set_post_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
-        const auto origin = req.get_header_value("Origin");
-        if (std::find(c.cors_origins.begin(), c.cors_origins.end(), origin) == c.cors_origins.end()) return;
-        res.set_header("Access-Control-Allow-Origin", origin);
+    router.on_answer([allowed_origin](const http::request& req, http::response& res) {
+        if (!allowed_origin(req)) return;
+        res.set_header("Access-Control-Allow-Origin", std::string(req.header("Origin")));
         res.set_header("Access-Control-Expose-Headers", "WWW-Authenticate");
         res.set_header("Vary", "Origin");
     });
-    server.Options("/posts", [&](const httplib::Request& req, httplib::Response& res) {
-        const auto origin = req.get_header_value("Origin");
-        if (std::find(c.cors_origins.begin(), c.cors_origins.end(), origin) == c.cors_origins.end()) {
-            res.status = 403;
-            return;
-        }
-        res.status = 204;
-        res.set_header("Access-Control-Allow-Methods", "GET");
-        res.set_header("Access-Control-Allow-Headers", "Authorization");
-        res.set_header("Access-Control-Max-Age", "600");
-    });
-    server.Get("/posts", [&](const httplib::Request& req, httplib::Response& res) {
-        const auto b = jot_examples::bearer_token(req);
-        if (b.what != jot_examples::bearer::kind::token) {
-            jot_examples::send_bearer_challenge(res, "a Bearer access token is required");
-            return;
-        }
-        const auto now = std::chrono::system_clock::now();
-        auto state = keys.current();
-        auto facts = cache.find(b.token, state->generation, now);
-        if (!facts) {
-            auto t = state->verifier->verify_at(b.token, now);
-            if (!t && t.error() == jot::errc::key_not_found &&
-                keys.refresh_for_unknown_kid(state->generation)) {
-                state = keys.current();
-                t = state->verifier->verify_at(b.token, now);
+    router.add(
+        "OPTIONS", "/posts",
+        [allowed_origin](const http::request& req) {
+            http::response res{.status = 204};
+            if (!allowed_origin(req)) return http::response{.status = 403};
+            res.set_header("Access-Control-Allow-Methods", "GET");
+            res.set_header("Access-Control-Allow-Headers", "Authorization");
+            res.set_header("Access-Control-Max-Age", "600");
+            return res;
+        },
+        http::execution::io_thread);
+    // Verification is CPU work and stays on the I/O thread, unless it needs a JWKS fetch; a revocation check
+    // asks the store, so with --store the handler runs on the work pool.
+    router.get(
+        "/posts",
+        [&](const http::request& req) {
+            http::response res;
+            const auto b = http::bearer_token(req);
+            if (b.what != http::bearer::kind::token) {
+                http::send_bearer_challenge(res, "a Bearer access token is required");
+                return res;
             }
-            if (!t) {
-                jot_examples::send_bearer_challenge(res, t.error() == jot::errc::token_expired
-                                                             ? "the access token expired"
-                                                             : "the access token is invalid");
-                return;
+            const auto now = std::chrono::system_clock::now();
+            auto state = keys.current();
+            auto facts = cache.find(b.token, state->generation, now);
+            if (!facts) {
+                auto t = state->verifier->verify_at(b.token, now);
+                if (!t && t.error() == jot::errc::key_not_found && keys.refetch_allowed(state->generation)) {
+                    if (!req.on_work_pool()) return http::run_on_work_pool();
+                    if (keys.refresh_for_unknown_kid(state->generation)) {
+                        state = keys.current();
+                        t = state->verifier->verify_at(b.token, now);
+                    }
+                }
+                if (!t) {
+                    http::send_bearer_challenge(res, t.error() == jot::errc::token_expired
+                                                         ? "the access token expired"
+                                                         : "the access token is invalid");
+                    return res;
+                }
+                facts = jot_examples::facts_of(*t);
+                cache.insert(b.token, *facts, state->generation, jot::later_by(facts->expires_at, c.leeway),
+                             now);
             }
-            facts = jot_examples::facts_of(*t);
-            cache.insert(b.token, *facts, state->generation, jot::later_by(facts->expires_at, c.leeway), now);
-        }
-        if (store) {
-            if (const auto r = jot_examples::check_revocation(*store, *facts, now, true); !r) {
-                if (r.error() == jot::condition::store_failure)
-                    jot_examples::send_error(res, 503, "temporarily_unavailable",
-                                             "the revocation store is unavailable");
-                else
-                    jot_examples::send_bearer_challenge(res, "the access token was revoked");
-                return;
+            if (store) {
+                if (const auto r = jot_examples::check_revocation(*store, *facts, now, true); !r) {
+                    if (r.error() == jot::condition::store_failure)
+                        http::send_error(res, 503, "temporarily_unavailable",
+                                         "the revocation store is unavailable");
+                    else
+                        http::send_bearer_challenge(res, "the access token was revoked");
+                    return res;
+                }
             }
-        }
-        const auto it = posts.find(facts->subject);
-        res.set_header("Cache-Control", "no-store");
-        res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
-    });
-    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-        jot_examples::send_json(res, 200, {{"status", "ok"}});
-    });
+            const auto it = posts.find(facts->subject);
+            res.set_header("Cache-Control", "no-store");
+            res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
+            return res;
+        },
+        store ? http::execution::work_pool : http::execution::io_thread);
+    router.get(
+        "/healthz",
+        [](const http::request&) {
+            http::response res;
+            http::send_json(res, 200, {{"status", "ok"}});
+            return res;
+        },
+        http::execution::io_thread);
 
-    int port = c.port;
-    if (port == 0 ? (port = server.bind_to_any_port(c.host)) <= 0 : !server.bind_to_port(c.host, port)) {
-        std::fprintf(stderr, "resource_server: cannot listen on %s:%d\n", c.host.c_str(), c.port);
-        return 1;
-    }
-    std::atomic<bool> stopping{false};
+    http::server server(c.http, router, log);
+    const auto port = server.listen(c.host, static_cast<unsigned short>(c.port));
     jot_examples::watch_signals(
-        [&server, &log, &stopping](int sig) {
+        [&server, &log](int sig) {
             log.note(std::string("shutting down on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
-            stopping = true;
             server.stop();
         },
         [&keys] { (void)keys.fetch(); });
@@ -190,9 +201,9 @@ int run(const jot_resource::config& c) {
         (store ? store->description() : std::string("none")) + ", verify cache " +
         std::to_string(c.verify_cache));
     say("resource_server listening on http://" + c.host + ":" + std::to_string(port));
-    const bool ok = server.listen_after_bind();
+    server.run();
     say("resource_server stopped");
-    return ok || stopping ? 0 : 1;
+    return 0;
 }
 
 }  // namespace
