@@ -1,164 +1,39 @@
-// SPDX-License-Identifier: MIT
 // Black-box tests of examples/auth_server and examples/resource_server: real processes, real HTTP on
 // loopback, node's built-in fetch, net and node:test only.
 //
 //   node servers.test.mjs --auth <auth_server> --resource <resource_server> [--redis-server <redis-server>]
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-function arg(name, fallback) {
-    const i = process.argv.indexOf(name);
-    return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-const AUTH = arg('--auth', process.env.JOT_TEST_AUTH_SERVER);
-const RESOURCE = arg('--resource', process.env.JOT_TEST_RESOURCE_SERVER);
-const REDIS_SERVER = arg('--redis-server', 'redis-server');
-if (!AUTH || !RESOURCE) {
-    console.error('usage: node servers.test.mjs --auth <auth_server> --resource <resource_server>');
-    process.exit(2);
-}
-
-const scratch = mkdtempSync(join(tmpdir(), 'jot-servers-'));
-const running = new Set();
-after(async () => {
-    await Promise.all([...running].map((p) => p.stop()));
-    rmSync(scratch, { recursive: true, force: true });
-});
-let dirCount = 0;
-const freshDir = () => {
-    const d = join(scratch, `t${++dirCount}`);
-    spawnSync('mkdir', ['-p', d]);
-    return d;
-};
-
-// The environment of a child: ours without any JOT_* variable, so that a developer's settings do not leak in.
-function cleanEnv(extra = {}) {
-    const env = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('JOT_')) env[k] = v;
-    return { ...env, ...extra };
-}
-
-// Starts a server with --port 0 and resolves once it printed "listening on http://HOST:PORT".
-function start(binary, args, { cwd, env = {}, name = 'server' } = {}) {
-    return new Promise((resolve, reject) => {
-        const child = spawn(binary, ['--port', '0', ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        let settled = false;
-        const proc = {
-            child,
-            get output() { return out; },
-            get errors() { return err; },
-            exited: new Promise((r) => child.on('exit', (code, signal) => r({ code, signal }))),
-            async stop(signal = 'SIGTERM') {
-                running.delete(proc);
-                if (child.exitCode !== null || child.signalCode !== null) return proc.exited;
-                child.kill(signal);
-                const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-                const r = await proc.exited;
-                clearTimeout(timer);
-                return r;
-            },
-            async waitFor(pattern, ms = 10000) {
-                const until = Date.now() + ms;
-                while (Date.now() < until) {
-                    if (pattern.test(out)) return;
-                    await sleep(50);
-                }
-                throw new Error(`${name}: no ${pattern} in output:\n${out}\n${err}`);
-            },
-        };
-        child.stdout.on('data', (d) => {
-            out += d;
-            const m = /listening on (http:\/\/[0-9.]+:(\d+))/.exec(out);
-            if (m && !settled) {
-                settled = true;
-                proc.url = m[1];
-                proc.port = Number(m[2]);
-                running.add(proc);
-                resolve(proc);
-            }
-        });
-        child.stderr.on('data', (d) => { err += d; });
-        child.on('exit', (code) => {
-            if (!settled) {
-                settled = true;
-                reject(new Error(`${name} exited with ${code} before listening:\n${out}\n${err}`));
-            }
-        });
-        setTimeout(() => {
-            if (!settled) {
-                settled = true;
-                child.kill('SIGKILL');
-                reject(new Error(`${name} did not start:\n${out}\n${err}`));
-            }
-        }, 20000);
-    });
-}
-
-const USERS = ['--user', 'Kyle:kyle-password', '--user', 'Jim:jim-password'];
-const CLIENT = ['--client', 'api-gateway:gateway-secret'];
-
-async function startAuth(extra = [], opts = {}) {
-    const dir = opts.cwd ?? freshDir();
-    const hasStore = extra.includes('--store');
-    const hasKeys = extra.includes('--keys');
-    const args = [...(hasStore ? [] : ['--store', 'memory']), ...(hasKeys ? [] : ['--keys', join(dir, 'keys')]), ...USERS, ...CLIENT, ...extra];
-    const auth = await start(AUTH, args, { cwd: dir, name: 'auth_server', ...opts });
-    auth.dir = dir;
-    return auth;
-}
-
-async function startResource(auth, extra = []) {
-    return start(RESOURCE, ['--jwks-url', `${auth.url}/.well-known/jwks.json`, '--jwks-min-interval', '1s', ...extra],
-        { cwd: auth.dir, name: 'resource_server' });
-}
-
-const json = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const form = (params) => ({
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(params).toString(),
-});
-const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-
-async function call(url, init = {}) {
-    const res = await fetch(url, init);
-    const text = await res.text();
-    let body = null;
-    try { body = text ? JSON.parse(text) : null; } catch { body = text; }
-    return { status: res.status, headers: res.headers, body, cookies: res.headers.getSetCookie() };
-}
-
-async function login(auth, user = 'Kyle', password = 'kyle-password') {
-    const r = await call(`${auth.url}/login`, json({ username: user, password }));
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    return r;
-}
-
-const refreshForm = (auth, rt) => call(`${auth.url}/token`, form({ grant_type: 'refresh_token', refresh_token: rt }));
-const posts = (rs, at) => call(`${rs.url}/posts`, { headers: at === undefined ? {} : { authorization: `Bearer ${at}` } });
-const cookieValue = (setCookie) => /^jot_refresh=([^;]*)/.exec(setCookie ?? '')?.[1];
-const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid;
-const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url'));
-
-function assertInvalidGrant(r) {
-    assert.equal(r.status, 400, JSON.stringify(r.body));
-    assert.equal(r.body.error, 'invalid_grant');
-    assert.equal(typeof r.body.error_description, 'string');
-}
-
-function assertBearerChallenge(r) {
-    assert.equal(r.status, 401);
-    assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/);
-    assert.equal(r.body.error, 'invalid_token');
-}
+import {
+    AUTH,
+    CLIENT,
+    REDIS_SERVER,
+    RESOURCE,
+    USERS,
+    arg,
+    assertBearerChallenge,
+    assertInvalidGrant,
+    basic,
+    call,
+    claimsOf,
+    cleanEnv,
+    cookieValue,
+    form,
+    freshDir,
+    json,
+    kidOf,
+    login,
+    posts,
+    refreshForm,
+    start,
+    startAuth,
+    startResource,
+} from './harness.mjs';
 
 describe('the tutorial flow', () => {
     test('login, GET /posts, access expiry, refresh, logout, refresh fails', async () => {
@@ -580,162 +455,6 @@ describe('bad input', () => {
         assert.doesNotMatch(auth.output, new RegExp(l.body.refresh_token.slice(23)), 'no secret in the log');
         assert.doesNotMatch(rs.output, /eyJ/, 'no token in the log');
         assert.match(auth.output, /POST \/login 200 \d+\.\d{3}ms/);
-    });
-});
-
-describe('header limits', () => {
-    // Raw HTTP, so that the number of header fields is exact.
-    const raw = (port, text) => new Promise((resolve, reject) => {
-        let got = '';
-        const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
-        sock.on('data', (d) => { got += d; });
-        sock.on('close', () => resolve(got));
-        sock.on('error', reject);
-    });
-    // A request with exactly `fields` header fields: Host, `extra`, then fillers.
-    const request = (fields, { method = 'GET', path = '/healthz', extra = ['Connection: close'], body = '' } = {}) => {
-        const lines = ['Host: x', ...extra];
-        while (lines.length < fields) lines.push(`X-Filler-${lines.length}: ${lines.length}`);
-        return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
-    };
-
-    test('100 header fields are served; 101 or more get 431, no handler runs, and a body is still read as one', async () => {
-        const auth = await startAuth();
-        const rs = await startResource(auth);
-        for (const server of [auth, rs]) {
-            assert.match(await raw(server.port, request(100)), /^HTTP\/1\.1 200 /);
-            for (const fields of [101, 5000]) {
-                const r = await raw(server.port, request(fields));
-                assert.match(r, /^HTTP\/1\.1 431 /, `${fields} fields`);
-                assert.match(r, /\r\n\r\n\{"error":"invalid_request","error_description":"too many header fields"\}$/);
-            }
-        }
-        // A login at the limit works. Over it, the handler does not run, and the body is still read as a body:
-        // sent late on a keep-alive connection, it must not be answered as the next request.
-        const login = JSON.stringify({ username: 'Kyle', password: 'kyle-password' });
-        const post = (fields, body, close) => request(fields, {
-            method: 'POST', path: '/login',
-            extra: ['Content-Type: application/json', `Content-Length: ${body.length}`, ...(close ? ['Connection: close'] : [])],
-        });
-        assert.match(await raw(auth.port, post(100, login, true) + login), /^HTTP\/1\.1 200 /);
-        const smuggled = 'GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n';
-        const answers = await new Promise((resolve, reject) => {
-            let got = '';
-            const sock = net.connect(auth.port, '127.0.0.1', async () => {
-                sock.write(post(101, smuggled, false));
-                await sleep(300);
-                sock.write(smuggled);
-                await sleep(300);
-                sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-            });
-            sock.on('data', (d) => { got += d; });
-            sock.on('close', () => resolve(got));
-            sock.on('error', reject);
-        });
-        assert.deepEqual(answers.match(/HTTP\/1\.1 \d{3}(?= )/g), ['HTTP/1.1 431', 'HTTP/1.1 200'], answers);
-        assert.match(answers, /"error_description":"too many header fields"/);
-        for (const path of ['/nowhere', '/login']) {  // no handler, and a handler that reads the body
-            const r = await raw(auth.port, request(101, { method: 'POST', path, extra: ['Content-Type: application/json', 'Connection: close', `Content-Length: ${login.length}`] }) + login);
-            assert.match(r, /^HTTP\/1\.1 431 /, path);
-        }
-        assert.equal((await call(`${auth.url}/healthz`)).status, 200);
-    });
-});
-
-describe('bodies httplib leaves unread', () => {
-    // httplib 0.11 does not read the body of a GET, nor the rest of a body a handler stopped reading: those
-    // bytes would be answered as the next request (request smuggling). The servers refuse such a request and
-    // every later one on its connection.
-    const session = (port, parts) => new Promise((resolve, reject) => {
-        let got = '';
-        const sock = net.connect(port, '127.0.0.1', async () => {
-            for (const p of parts) {
-                if (typeof p === 'function') await p();
-                else sock.write(p);
-                await sleep(200);
-            }
-            sock.end();
-        });
-        sock.on('data', (d) => { got += d; });
-        sock.on('close', () => resolve(got));
-        sock.on('error', () => resolve(got));  // the server may close first: what it answered is the result
-    });
-    const statuses = (text) => text.match(/HTTP\/1\.1 \d{3}(?= )/g) ?? [];
-
-    test('a GET with a body is refused, and what follows on its connection is never served', async () => {
-        const auth = await startAuth();
-        const rs = await startResource(auth);
-        const smuggled = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
-        for (const server of [auth, rs]) {
-            for (const framing of [`Content-Length: ${smuggled.length}`, 'Transfer-Encoding: chunked']) {
-                const body = framing.startsWith('Content') ? smuggled : `${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`;
-                const got = await session(server.port, [
-                    `GET /healthz HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\n${body}`,
-                    'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
-                ]);
-                const s = statuses(got);
-                assert.ok(s.length >= 2, got);
-                assert.ok(s.every((x) => x === 'HTTP/1.1 400' || x === 'HTTP/1.1 411'), got);  // nothing served
-                assert.match(got, framing.startsWith('Content')
-                    ? /"error_description":"a GET request cannot have a body"/
-                    : /"error_description":"a body needs a Content-Length"/);
-                assert.match(got, /"error_description":"the connection sent a body that was not read"/);
-            }
-            // A GET with Content-Length: 0 is fine, and keep-alive still serves several requests.
-            const ok = await session(server.port, [
-                'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
-                'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
-            ]);
-            assert.deepEqual(statuses(ok), ['HTTP/1.1 200', 'HTTP/1.1 200'], ok);
-        }
-    });
-
-    test('framing a proxy may read otherwise, and requests httplib answers itself, end the connection', { timeout: 60000 }, async () => {
-        const auth = await startAuth();
-        const smuggled = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
-        const cl = `Content-Length: ${smuggled.length}`;
-        const cases = [
-            ['GET /healthz', `Content-Length: 0\r\n${cl}`, 400, 'more than one Content-Length'],
-            ['POST /login', 'Transfer-Encoding: chunked', 411, 'a body needs a Content-Length'],
-            ['POST /login', 'Transfer-Encoding: gzip, chunked', 411, 'a body needs a Content-Length'],
-            ['POST /login', 'Content-Length: 0\r\nTransfer-Encoding: chunked', 411, 'a body needs a Content-Length'],
-            ['POST /login', 'Content-Length: +5', 400, 'a Content-Length that is not a number'],
-            ['POST /login', `Content-Length : ${smuggled.length}`, 400, 'a header name that is not a token'],
-            ['GET /healthz', `Content-Length\t: ${smuggled.length}`, 400, 'a header name that is not a token'],
-            [`GET /healthz?${'a'.repeat(9000)}`, cl, 414, 'request target too long'],
-            ['GET /healthz', `Range: bytes=zz\r\n${cl}`, 416, null],
-        ];
-        for (const [line, headers, status, why] of cases) {
-            const got = await session(auth.port, [`${line} HTTP/1.1\r\nHost: x\r\n${headers}\r\n\r\n`, smuggled]);
-            assert.deepEqual(statuses(got), [`HTTP/1.1 ${status}`, 'HTTP/1.1 400'], `${line.slice(0, 20)} ${headers}: ${got}`);
-            if (why) assert.match(got, new RegExp(`"error_description":"${why}"`));
-            assert.match(got, /"error_description":"the connection sent a body that was not read"/);
-        }
-        // A body httplib starts reading itself (a PUT, or a POST to no route) and fails to finish: its 400
-        // ends the connection too, even when the rest of the body arrives later.
-        for (const line of ['PUT /login', 'POST /nowhere']) {
-            const got = await session(auth.port, [
-                `${line} HTTP/1.1\r\nHost: x\r\nContent-Length: 45\r\n\r\n0123456789`,
-                async () => sleep(5500),  // past the server's 5 s read timeout
-                smuggled,
-            ]);
-            const s = statuses(got);
-            assert.ok(s.length >= 1 && !s.includes('HTTP/1.1 200'), `${line}: ${got}`);
-        }
-    });
-
-    test('after a body too large for a handler, the rest of the connection is refused', async () => {
-        const auth = await startAuth();
-        const big = JSON.stringify({ username: 'a'.repeat(40000), password: 'x' });
-        const got = await session(auth.port, [
-            `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n${big.slice(0, 20000)}`,
-            big.slice(20000),
-            'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
-        ]);
-        const s = statuses(got);
-        assert.equal(s[0], 'HTTP/1.1 413', got);
-        assert.ok(s.slice(1).every((x) => x === 'HTTP/1.1 400'), got);
-        assert.equal((await call(`${auth.url}/healthz`)).status, 200);  // a new connection is served
     });
 });
 
