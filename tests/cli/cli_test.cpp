@@ -7,7 +7,7 @@
 #include <sys/wait.h>  // waitpid, WIFEXITED, WEXITSTATUS
 #include <unistd.h>    // environ
 
-#include <algorithm>     // std::count
+#include <algorithm>     // std::count, std::find
 #include <cstdint>       // std::int64_t
 #include <cstdlib>       // mkdtemp
 #include <filesystem>    // std::filesystem
@@ -189,7 +189,9 @@ TEST_CASE("jot keygen, sign and verify round-trip every algorithm") {
             REQUIRE(pub.status == exit_ok);
             const std::string pub_file = scratch().file("roundtrip-" + alg + ".pub.jwk");
             write_text(pub_file, pub.out);
-            CHECK(jot_run({"verify", "--key", pub_file, "--alg", alg, token}).status == exit_ok);
+            CHECK(
+                jot_run({"verify", "--any-issuer", "--any-audience", "--key", pub_file, "--alg", alg, token})
+                    .status == exit_ok);
         }
     }
 }
@@ -202,7 +204,9 @@ TEST_CASE("jot keygen --pem writes PKCS#8 keys that sign and verify") {
         const std::string token = sign_token({"--key", key, "--alg", alg, "--exp", "1h"});
         CHECK(json::parse(std::string(jot::base64url_decode(token.substr(0, token.find('.'))).value()))
                   .contains("kid") == false);
-        CHECK(jot_run({"verify", "--key", key, "--alg", alg, token}).status == exit_ok);
+        CHECK(
+            jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", alg, token}).status ==
+            exit_ok);
     }
     SUBCASE("but refuses PEM for an HMAC secret") {
         const auto r = jot_run({"keygen", "--alg", "HS256", "--pem"});
@@ -223,7 +227,8 @@ TEST_CASE("jot verify rejects an expired token with token_expired") {
     const std::string key = make_key("ES256", "expiry.jwk");
     const std::string token = sign_token({"--key", key, "--alg", "ES256", "--exp", "60s"});
     const auto exp = claims_of(token)["exp"].get<std::int64_t>();
-    const auto r = jot_run({"verify", "--key", key, "--alg", "ES256", "--now", std::to_string(exp), token});
+    const auto r = jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "ES256",
+                            "--now", std::to_string(exp), token});
     CHECK(r.status == exit_invalid);
     CHECK(r.out.empty());
     CHECK(starts_with(r.err, "error: token_expired: "));
@@ -235,7 +240,8 @@ TEST_CASE("jot verify honours --now and --leeway") {
     const auto c = claims_of(token);
     const auto iat = c["iat"].get<std::int64_t>(), exp = c["exp"].get<std::int64_t>();
     const auto verify_at = [&](std::int64_t now, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"verify", "--key", key, "--alg", "HS256", "--now", std::to_string(now)};
+        std::vector<std::string> args{"verify", "--any-issuer", "--any-audience",   "--key", key, "--alg",
+                                      "HS256",  "--now",        std::to_string(now)};
         args.insert(args.end(), extra.begin(), extra.end());
         args.push_back(token);
         return jot_run(args);
@@ -257,6 +263,11 @@ TEST_CASE("jot verify checks issuer, audience, subject, type and required claims
                                           "--aud", "api", "--aud", "web", "--exp", "5m", "--typ", "at+jwt"});
     const auto verify = [&](std::vector<std::string> extra) {
         std::vector<std::string> args{"verify", "--key", key, "--alg", "EdDSA"};
+        const auto given = [&](const char* flag) {
+            return std::find(extra.begin(), extra.end(), flag) != extra.end();
+        };
+        if (!given("--iss")) args.emplace_back("--any-issuer");
+        if (!given("--aud")) args.emplace_back("--any-audience");
         args.insert(args.end(), extra.begin(), extra.end());
         args.push_back(token);
         return jot_run(args);
@@ -274,10 +285,12 @@ TEST_CASE("jot verify checks issuer, audience, subject, type and required claims
     CHECK(starts_with(verify({"--max-bytes", "64"}).err, "error: token_too_large: "));
 
     const std::string forever = sign_token({"--key", key, "--sub", "alice"});
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "EdDSA", forever}).err,
-                      "error: claim_missing: "));
-    CHECK(jot_run({"verify", "--key", key, "--alg", "EdDSA", "--allow-missing-exp", forever}).status ==
-          exit_ok);
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "EdDSA", forever}).err,
+        "error: claim_missing: "));
+    CHECK(jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "EdDSA",
+                   "--allow-missing-exp", forever})
+              .status == exit_ok);
 }
 
 TEST_CASE("jot verify rejects a tampered token with signature_invalid") {
@@ -287,7 +300,8 @@ TEST_CASE("jot verify rejects a tampered token with signature_invalid") {
         const std::string token = sign_token({"--key", key, "--sub", "alice", "--exp", "5m"});
         json c = claims_of(token);
         c["sub"] = "mallory";
-        const auto r = jot_run({"verify", "--key", key, "--alg", alg, with_claims(token, c)});
+        const auto r = jot_run(
+            {"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", alg, with_claims(token, c)});
         CHECK(r.status == exit_invalid);
         CHECK(starts_with(r.err, "error: signature_invalid: "));
     }
@@ -299,8 +313,8 @@ TEST_CASE("jot verify rejects alg none with algorithm_none") {
     for (const std::string header : {R"({"alg":"none"})", R"({"alg":"NONE","typ":"JWT"})"}) {
         CAPTURE(header);
         for (const std::string signature : {"", "AAAA"}) {
-            const auto r = jot_run(
-                {"verify", "--key", key, "--alg", "HS256", b64(header) + "." + claims + "." + signature});
+            const auto r = jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg",
+                                    "HS256", b64(header) + "." + claims + "." + signature});
             CHECK(r.status == exit_invalid);
             CHECK(starts_with(r.err, "error: algorithm_none: "));
         }
@@ -311,16 +325,22 @@ TEST_CASE("jot verify rejects alg none with algorithm_none") {
 TEST_CASE("jot verify binds a key to each allowed algorithm it fits") {
     const std::string key = make_key("PS256", "multi.pem", {"--pem"});
     const std::string token = sign_token({"--key", key, "--alg", "PS256", "--exp", "5m"});
-    CHECK(jot_run({"verify", "--key", key, "--alg", "RS256,PS256,ES256", token}).status == exit_ok);
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "RS256", token}).err,
-                      "error: algorithm_not_allowed: "));
-    CHECK(jot_run({"verify", "--key", key, "--alg", "ES256", token}).status == exit_usage);
+    CHECK(jot_run(
+              {"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "RS256,PS256,ES256", token})
+              .status == exit_ok);
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "RS256", token}).err,
+        "error: algorithm_not_allowed: "));
+    CHECK(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "ES256", token}).status ==
+        exit_usage);
 }
 
 TEST_CASE("jot verify reads the token from standard input with -") {
     const std::string key = make_key("ES384", "stdin.jwk");
     const std::string token = sign_token({"--key", key, "--sub", "alice", "--exp", "5m"});
-    const auto r = jot_run({"verify", "--key", key, "--alg", "ES384", "-"}, "\n  " + token + " \n\n");
+    const auto r = jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "ES384", "-"},
+                           "\n  " + token + " \n\n");
     REQUIRE_MESSAGE(r.status == exit_ok, r.err);
     CHECK(json::parse(r.out)["claims"]["sub"] == "alice");
 }
@@ -335,18 +355,21 @@ TEST_CASE("jot verify --jwks picks the key by kid") {
     write_text(jwks, set.out);
 
     const std::string by_a = sign_token({"--key", a, "--sub", "via-a", "--exp", "5m"});
-    const auto r = jot_run({"verify", "--jwks", jwks, "--alg", "ES256,RS384,EdDSA", by_a});
+    const auto r = jot_run(
+        {"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "ES256,RS384,EdDSA", by_a});
     REQUIRE_MESSAGE(r.status == exit_ok, r.err);
     CHECK(json::parse(r.out)["header"]["kid"] == "a");
 
     const std::string b_kid = trimmed(jot_run({"thumbprint", b}).out);
-    CHECK(jot_run({"verify", "--jwks", jwks, "--alg", "RS384",
+    CHECK(jot_run({"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "RS384",
                    sign_token({"--key", b, "--alg", "RS384", "--kid", b_kid, "--exp", "5m"})})
               .status == exit_ok);
     const std::string stranger = sign_token({"--key", a, "--kid", "z", "--exp", "5m"});
-    CHECK(starts_with(jot_run({"verify", "--jwks", jwks, "--alg", "ES256", stranger}).err,
-                      "error: key_not_found: "));
-    CHECK(jot_run({"verify", "--jwks", jwks, "--alg", "HS256", by_a}).status == exit_usage);
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "ES256", stranger}).err,
+        "error: key_not_found: "));
+    CHECK(jot_run({"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "HS256", by_a})
+              .status == exit_usage);
 }
 
 TEST_CASE("jot verify --jws-only checks the signature of a non-JSON payload") {
@@ -365,12 +388,14 @@ TEST_CASE("jot verify --jws-only checks the signature of a non-JSON payload") {
     CHECK(out["header"]["alg"] == "HS256");
     CHECK(jot::base64url_decode(out["payload"].get<std::string>()).value() == payload);
 
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "HS256", *token}).err,
-                      "error: json_invalid_utf8: "));
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "HS256", *token}).err,
+        "error: json_invalid_utf8: "));
     const auto text = jot::sign_jws<jot::hs256>(*hmac, "plain text", {.kid = parsed->kid});
     REQUIRE(text);
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "HS256", *text}).err,
-                      "error: payload_invalid: "));
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "HS256", *text}).err,
+        "error: payload_invalid: "));
     CHECK(jot_run({"verify", "--key", key, "--alg", "HS256", "--jws-only", *text}).status == exit_ok);
     const std::string tampered =
         token->substr(0, token->find('.') + 1) + b64("other bytes") + token->substr(token->rfind('.'));
