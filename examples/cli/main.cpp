@@ -285,9 +285,10 @@ int verify(const verify_options& o) {
     } else {
         const std::string text = read_file(o.jwks_file, "JWKS file");
         auto set = jot::key_set_from_jwks(std::string_view(text), allowed);
-        if (!set)
+        if (set.error() == jot::errc::key_invalid)
             throw usage_error("JWKS file '" + o.jwks_file +
                               "' is malformed or holds no key usable with the allowed algorithms");
+        if (!set) throw usage_error("JWKS file '" + o.jwks_file + "' is refused: " + describe(set.error()));
         keys = *std::move(set);
     }
 
