@@ -496,3 +496,227 @@ TEST_CASE("jot --version prints the library version") {
     CHECK(r.status == exit_ok);
     CHECK(trimmed(r.out) == JOT_VERSION_STRING);
 }
+
+TEST_CASE("jot verify requires --iss and --aud, or --any-issuer and --any-audience, and names the flags") {
+    const std::string key = make_key("HS256", "strict.jwk");
+    const std::string token =
+        sign_token({"--key", key, "--iss", "https://a.example", "--aud", "api", "--exp", "5m"});
+    const auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"verify", "--key", key, "--alg", "HS256"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(token);
+        return jot_run(args);
+    };
+    const auto neither = run({});
+    CHECK(neither.status == exit_usage);
+    CHECK(neither.out.empty());
+    for (const char* flag : {"--iss", "--aud", "--any-issuer", "--any-audience"})
+        CHECK_MESSAGE(neither.err.find(flag) != std::string::npos, flag);
+    const auto no_aud = run({"--iss", "https://a.example"});
+    CHECK(no_aud.status == exit_usage);
+    CHECK(no_aud.err.find("--aud") != std::string::npos);
+    CHECK(no_aud.err.find("--any-audience") != std::string::npos);
+    const auto no_iss = run({"--aud", "api"});
+    CHECK(no_iss.status == exit_usage);
+    CHECK(no_iss.err.find("--iss") != std::string::npos);
+    CHECK(no_iss.err.find("--any-issuer") != std::string::npos);
+
+    CHECK(run({"--iss", "https://a.example", "--aud", "api"}).status == exit_ok);
+    CHECK(run({"--any-issuer", "--aud", "api"}).status == exit_ok);
+    CHECK(run({"--iss", "https://a.example", "--any-audience"}).status == exit_ok);
+    CHECK(run({"--any-issuer", "--any-audience"}).status == exit_ok);
+    CHECK(run({"--iss", "https://a.example", "--any-issuer", "--aud", "api"}).status == exit_usage);
+    CHECK(run({"--any-issuer", "--aud", "api", "--any-audience"}).status == exit_usage);
+    CHECK(run({"--jws-only", "--any-issuer"}).status == exit_usage);
+    CHECK(run({"--jws-only"}).status == exit_ok);  // no claims are read, so no issuer or audience either
+}
+
+TEST_CASE("jot verify names the missing claim") {
+    const std::string key = make_key("ES256", "missing.jwk");
+    const std::string token = sign_token({"--key", key, "--iss", "https://a.example", "--exp", "5m"});
+    const auto verify = [&](std::vector<std::string> extra, const std::string& t) {
+        std::vector<std::string> args{"verify", "--key", key, "--alg", "ES256"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(t);
+        return jot_run(args);
+    };
+    const auto no_aud = verify({"--iss", "https://a.example", "--aud", "api"}, token);
+    CHECK(no_aud.status == exit_invalid);
+    CHECK(starts_with(no_aud.err, "error: claim_missing: "));
+    CHECK(no_aud.err.find("missing claim: aud") != std::string::npos);
+    const auto no_jti = verify({"--any-issuer", "--any-audience", "--require", "iss,jti"}, token);
+    CHECK(no_jti.err.find("missing claim: jti") != std::string::npos);
+    const auto no_sub = verify({"--any-issuer", "--any-audience", "--sub", "alice"}, token);
+    CHECK(no_sub.err.find("missing claim: sub") != std::string::npos);
+    const std::string forever = sign_token({"--key", key, "--iss", "https://a.example"});
+    const auto no_exp = verify({"--any-issuer", "--any-audience"}, forever);
+    CHECK(starts_with(no_exp.err, "error: claim_missing: "));
+    CHECK(no_exp.err.find("missing claim: exp") != std::string::npos);
+    const auto no_iss =
+        verify({"--iss", "https://a.example", "--any-audience"}, sign_token({"--key", key, "--exp", "5m"}));
+    CHECK(no_iss.err.find("missing claim: iss") != std::string::npos);
+}
+
+TEST_CASE("jot verify gives the times of a time failure without echoing the token") {
+    const std::string key = make_key("HS256", "times.jwk");
+    const std::string token = sign_token({"--key", key, "--sub", "alice", "--exp", "60s"});
+    const auto c = claims_of(token);
+    const auto iat = c["iat"].get<std::int64_t>(), exp = c["exp"].get<std::int64_t>();
+    const auto at = [&](std::int64_t now, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args{"verify",         "--key", key,
+                                      "--alg",          "HS256", "--any-issuer",
+                                      "--any-audience", "--now", std::to_string(now)};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(token);
+        return jot_run(args);
+    };
+    const auto expired = at(exp + 10, {"--leeway", "5"});
+    CHECK(expired.status == exit_invalid);
+    CHECK(starts_with(expired.err, "error: token_expired: "));
+    CHECK(expired.err.find("expired at " + std::to_string(exp) + " (") != std::string::npos);
+    CHECK(expired.err.find("now " + std::to_string(exp + 10) + " (") != std::string::npos);
+    CHECK(expired.err.find("leeway 5s") != std::string::npos);
+    CHECK(expired.err.find("Z)") != std::string::npos);  // UTC dates beside the UNIX times
+    const auto early = at(iat - 60);
+    CHECK(starts_with(early.err, "error: token_issued_in_future: "));
+    CHECK(early.err.find("issued at " + std::to_string(iat)) != std::string::npos);
+    CHECK(early.err.find("leeway 0s") != std::string::npos);
+    for (const auto& r : {expired, early}) {
+        for (const auto& part : {token.substr(0, token.find('.')), token.substr(token.rfind('.') + 1)})
+            CHECK(r.err.find(part) == std::string::npos);
+        CHECK(r.err.find("alice") == std::string::npos);
+    }
+
+    const auto nbf_token = sign_token({"--key", key, "--claims", R"({"nbf":4102444800})", "--exp", "60s"});
+    const auto not_yet = jot_run({"verify", "--key", key, "--alg", "HS256", "--any-issuer", "--any-audience",
+                                  "--now", std::to_string(iat), nbf_token});
+    CHECK(starts_with(not_yet.err, "error: token_not_yet_valid: "));
+    CHECK(not_yet.err.find("not before 4102444800 (2100-01-01T00:00:00Z)") != std::string::npos);
+}
+
+TEST_CASE("jot verify refuses a --now the clock cannot hold instead of overflowing") {
+    const std::string key = make_key("HS256", "now.jwk");
+    const std::string token = sign_token({"--key", key, "--exp", "60s"});
+    const auto at = [&](const std::string& now) {
+        return jot_run({"verify", "--key", key, "--alg", "HS256", "--any-issuer", "--any-audience", "--now",
+                        now, token});
+    };
+    for (const std::string now : {"9223372037", "253402300799", "-1", "99999999999999999999", "soon"}) {
+        CAPTURE(now);
+        const auto r = at(now);
+        CHECK(r.status == exit_usage);
+        CHECK(r.err.find("--now") != std::string::npos);
+    }
+    CHECK(at("9223372036").err.find("token_expired") != std::string::npos);
+    CHECK(at("9223372037").err.find("9223372036") != std::string::npos);
+}
+
+TEST_CASE("jot verify --max-depth sets the JSON nesting limit") {
+    const std::string key = make_key("HS256", "depth.jwk");
+    const std::string token =
+        sign_token({"--key", key, "--exp", "5m", "--claims", R"({"d":[[[[[[[[[[1]]]]]]]]]]})"});
+    const auto verify = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"verify",       "--key",         key, "--alg", "HS256",
+                                      "--any-issuer", "--any-audience"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(token);
+        return jot_run(args);
+    };
+    CHECK(verify({}).status == exit_ok);
+    CHECK(starts_with(verify({"--max-depth", "8"}).err, "error: json_too_deep: "));
+    CHECK(verify({"--max-depth", "11"}).status == exit_ok);
+    for (const std::string bad : {"0", "1", "257", "-3"}) {
+        CAPTURE(bad);
+        const auto r = verify({"--max-depth", bad});
+        CHECK(r.status == exit_usage);
+        CHECK(r.err.find("--max-depth") != std::string::npos);
+    }
+}
+
+TEST_CASE("jot names the key file whose alg it does not know") {
+    const std::string path = scratch().file("unknown-alg.jwk");
+    write_text(path, json{{"kty", "oct"}, {"alg", "HS999"}, {"k", b64(std::string(32, 'k'))}}.dump());
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"verify", "--key", path, "--alg", "HS256", "--any-issuer", "--any-audience", "x.y.z"},
+             {"sign", "--key", path, "--alg", "HS256"},
+             {"thumbprint", path}}) {
+        const auto r = jot_run(args);
+        CHECK(r.status == exit_usage);
+        CHECK(r.err.find(path) != std::string::npos);
+        CHECK(r.err.find("alg") != std::string::npos);
+        CHECK(r.err.find("header") == std::string::npos);
+    }
+}
+
+TEST_CASE("jot refuses weak keys and ambiguous key sets with the errc that says why") {
+    const std::string pub = make_key("ES256", "set-ok.jwk", {"--kid", "k"});
+    const auto other = jot::key::generate(jot::algorithm::es256).value();
+    const json doubled = {
+        {"keys", {json::parse(jot_run({"pub", pub}).out), jot::to_jwk(other.public_key(), "k")}}};
+    const std::string jwks = scratch().file("duplicate.jwks");
+    write_text(jwks, doubled.dump());
+    const auto dup =
+        jot_run({"verify", "--jwks", jwks, "--alg", "ES256", "--any-issuer", "--any-audience", "x.y.z"});
+    CHECK(dup.status == exit_usage);
+    CHECK(dup.err.find("key_set_duplicate_kid") != std::string::npos);
+    CHECK(dup.err.find(jwks) != std::string::npos);
+
+    const json mixed = {{"keys",
+                         {jot::to_jwk(other.public_key(), "e"),
+                          jot::to_jwk(jot::key::hmac(std::string(32, 's')).value(), "h", {}, true)}}};
+    write_text(jwks, mixed.dump());
+    const auto mix = jot_run(
+        {"verify", "--jwks", jwks, "--alg", "ES256,HS256", "--any-issuer", "--any-audience", "x.y.z"});
+    CHECK(mix.status == exit_usage);
+    CHECK(mix.err.find("key_set_mixed_kinds") != std::string::npos);
+
+    const std::string identity = scratch().file("identity.jwk");
+    write_text(
+        identity,
+        json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", b64(std::string("\x01") + std::string(31, '\0'))}}
+            .dump());
+    const auto small =
+        jot_run({"verify", "--key", identity, "--alg", "EdDSA", "--any-issuer", "--any-audience", "x.y.z"});
+    CHECK(small.status == exit_usage);
+    CHECK(small.err.find("key_ed25519_small_order") != std::string::npos);
+}
+
+TEST_CASE("jot keygen -o writes a key readable by its owner only and never replaces a file unasked") {
+    const std::string path = scratch().file("private.jwk");
+    const auto made = jot_run({"keygen", "--alg", "ES256", "-o", path});
+    REQUIRE_MESSAGE(made.status == exit_ok, made.err);
+    CHECK(made.out.empty());
+    CHECK((fs::status(path).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    const std::string first = read_text(path);
+    CHECK(json::parse(first).contains("d"));
+
+    const auto again = jot_run({"keygen", "--alg", "ES256", "-o", path});
+    CHECK(again.status == exit_usage);
+    CHECK(again.err.find("--force") != std::string::npos);
+    CHECK(read_text(path) == first);
+
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                              fs::perms::others_read);
+    const auto forced = jot_run({"keygen", "--alg", "EdDSA", "-o", path, "--force"});
+    REQUIRE_MESSAGE(forced.status == exit_ok, forced.err);
+    CHECK(read_text(path) != first);
+    CHECK(json::parse(read_text(path))["alg"] == "EdDSA");
+    CHECK((fs::status(path).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+
+    const std::string pem = scratch().file("private.pem");
+    REQUIRE(jot_run({"keygen", "--alg", "RS256", "--pem", "--out", pem}).status == exit_ok);
+    CHECK(starts_with(read_text(pem), "-----BEGIN PRIVATE KEY-----"));
+    CHECK((fs::status(pem).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(jot_run({"keygen", "--alg", "HS256", "-o", scratch().file("no-such-dir/key.jwk")}).status ==
+          exit_usage);
+}
+
+TEST_CASE("jot keygen warns when a private key goes to a file through standard output") {
+    const auto r = jot_run({"keygen", "--alg", "HS256"});  // jot_run sends stdout to a regular file
+    CHECK(r.status == exit_ok);
+    CHECK(starts_with(r.err, "warning: "));
+    CHECK(r.err.find("-o FILE") != std::string::npos);
+}
