@@ -7,6 +7,7 @@
 #include <string>        // std::string
 #include <string_view>   // std::string_view
 #include <system_error>  // std::error_code
+#include <utility>       // std::pair
 #include <vector>        // std::vector
 
 #include <nlohmann/json.hpp>
@@ -238,12 +239,21 @@ namespace detail {
     const auto keys = jwks.find("keys");
     if (keys == jwks.end() || !keys->is_array() || keys->size() > limits.max_keys) return errc::key_invalid;
     key_set out({.allow_mixed_secret_and_public_keys = limits.allow_mixed_secret_and_public_keys});
+    // Every entry's kid, with its key if it parsed: a kid repeated by an entry that is skipped is as
+    // ambiguous as one repeated by a key in the set (RFC 7517 §4.5).
+    std::vector<std::pair<std::string_view, std::optional<key>>> kids;
     for (const auto& entry : *keys) {
         auto parsed = parse_jwk(entry);
-        if (!parsed) {
-            if (detail::refuses_whole_set(parsed.error())) return parsed.error();
-            continue;
+        if (!parsed && detail::refuses_whole_set(parsed.error())) return parsed.error();
+        if (const auto kid = entry.is_object() ? entry.find("kid") : entry.end();
+            kid != entry.end() && kid->is_string()) {
+            const std::string_view name = kid->get_ref<const std::string&>();
+            for (const auto& [seen, k] : kids)
+                if (seen == name && !(k && parsed && detail::same_key(*k, parsed->k)))
+                    return errc::key_set_duplicate_kid;
+            kids.emplace_back(name, parsed ? std::optional<key>(parsed->k) : std::nullopt);
         }
+        if (!parsed) continue;
         for (const algorithm a : allowed) {
             if (!parsed->permits(a, key_use::verify)) continue;
             if (auto added = out.try_add(a, parsed->k, parsed->kid); !added) return added.error();

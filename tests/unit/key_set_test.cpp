@@ -66,6 +66,13 @@ TEST_CASE("key_set_from_jwks refuses two different keys with the same kid") {
     const std::array allowed{jot::algorithm::es256};
     const nlohmann::json jwks = {{"keys", {jot::to_jwk(es(), "same"), jot::to_jwk(es(), "same")}}};
     CHECK(jot::key_set_from_jwks(jwks, allowed).error() == errc::key_set_duplicate_kid);
+    // A repeated kid is ambiguous even when jot skips one of the keys (non-canonical base64url here).
+    const std::string secret = jot::base64url_encode(std::string(32, 's'));
+    const nlohmann::json skipped = {{"keys",
+                                     {{{"kty", "oct"}, {"kid", "h"}, {"k", secret}},
+                                      {{"kty", "oct"}, {"kid", "h"}, {"k", secret.substr(0, 42) + "t"}}}}};
+    CHECK(jot::key_set_from_jwks(skipped, std::array{jot::algorithm::hs256}).error() ==
+          errc::key_set_duplicate_kid);
     const auto one = es();
     const nlohmann::json twice = {
         {"keys", {jot::to_jwk(one, "same"), jot::to_jwk(one.public_key(), "same")}}};
