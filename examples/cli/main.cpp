@@ -32,11 +32,33 @@ std::int64_t unix_now() {
 // 9999-12-31T23:59:59Z, the latest NumericDate jot accepts.
 constexpr std::int64_t latest_numeric_date = 253'402'300'799;
 
+// The latest whole second a jot::time_point holds (2262-04-11T23:47:16Z with a nanosecond clock).
+constexpr std::int64_t latest_clock_time =
+    std::chrono::duration_cast<std::chrono::seconds>(jot::time_point::max().time_since_epoch()).count();
+
+// The deepest JSON nesting --max-depth may ask for.
+constexpr std::size_t max_json_depth = 256;
+
+/// Throws usage_error naming the flags when the issuer or audience check is neither configured nor waived.
+void require_issuer_and_audience(bool issuer_missing, bool audience_missing) {
+    if (issuer_missing && audience_missing)
+        throw usage_error(
+            "verify needs --iss and --aud (the issuer and audience to accept); --any-issuer and "
+            "--any-audience skip those checks");
+    if (issuer_missing)
+        throw usage_error("verify needs --iss (the issuer to accept); --any-issuer skips the issuer check");
+    if (audience_missing)
+        throw usage_error(
+            "verify needs --aud (an audience to accept); --any-audience skips the audience check");
+}
+
 struct keygen_options {
     std::string alg;
     std::string kid;
     std::size_t bits = 0;
     bool pem = false;
+    std::string out_file;
+    bool force = false;
 };
 
 int keygen(const keygen_options& o) {
@@ -68,12 +90,17 @@ int keygen(const keygen_options& o) {
     }
     if (!k) throw usage_error("key generation failed: " + describe(k.error()));
 
-    if (o.pem) {
-        std::cout << k->to_pem();
+    const std::string text =
+        o.pem ? k->to_pem()
+              : pretty(jot::to_jwk(*k, o.kid.empty() ? jot::thumbprint(*k) : o.kid, alg, true)) + '\n';
+    if (!o.out_file.empty()) {
+        write_private_file(o.out_file, text, o.force);
         return exit_ok;
     }
-    const std::string kid = o.kid.empty() ? jot::thumbprint(*k) : o.kid;
-    std::cout << pretty(jot::to_jwk(*k, kid, alg, true)) << '\n';
+    if (stdout_is_regular_file())
+        std::cerr << "warning: a private key written through the shell gets its default mode; "
+                     "use -o FILE to create it readable by you only (0600)\n";
+    std::cout << text;
     return exit_ok;
 }
 
@@ -177,13 +204,16 @@ struct verify_options {
     std::int64_t leeway = 0;
     std::optional<std::int64_t> now;
     std::optional<std::size_t> max_bytes;
+    std::optional<std::size_t> max_depth;
+    bool any_issuer = false;
+    bool any_audience = false;
     bool allow_missing_exp = false;
     bool jws_only = false;
     std::string token;
 };
 
-int print_invalid(std::error_code ec) {
-    std::cerr << "error: " << describe(ec) << '\n';
+int print_invalid(std::error_code ec, const std::string& detail = {}) {
+    std::cerr << "error: " << describe(ec) << (detail.empty() ? "" : " (" + detail + ")") << '\n';
     return exit_invalid_token;
 }
 
@@ -222,12 +252,21 @@ int verify(const verify_options& o) {
         for (const auto b : allowed) seen = seen || a == b;
         if (!seen) allowed.push_back(a);
     }
+    if (!o.jws_only)
+        require_issuer_and_audience(o.iss.empty() && !o.any_issuer, o.aud.empty() && !o.any_audience);
     if (o.leeway < 0 || o.leeway > 300) throw usage_error("--leeway must be from 0 to 300 seconds");
-    if (o.now && *o.now < 0) throw usage_error("--now must be a non-negative UNIX time");
+    if (o.now && (*o.now < 0 || *o.now > latest_clock_time))
+        throw usage_error("--now must be a UNIX time from 0 to " + std::to_string(latest_clock_time) + " (" +
+                          utc_time(latest_clock_time) + ", the latest time the system clock holds)");
     jot::parse_limits limits{};
     if (o.max_bytes) {
         if (*o.max_bytes == 0) throw usage_error("--max-bytes must be positive");
         limits.max_token_bytes = *o.max_bytes;
+    }
+    if (o.max_depth) {
+        if (*o.max_depth < 2 || *o.max_depth > max_json_depth)
+            throw usage_error("--max-depth must be from 2 to " + std::to_string(max_json_depth));
+        limits.max_json_depth = *o.max_depth;
     }
 
     jot::key_set keys;
@@ -246,9 +285,10 @@ int verify(const verify_options& o) {
     } else {
         const std::string text = read_file(o.jwks_file, "JWKS file");
         auto set = jot::key_set_from_jwks(std::string_view(text), allowed);
-        if (!set)
+        if (set.error() == jot::errc::key_invalid)
             throw usage_error("JWKS file '" + o.jwks_file +
                               "' is malformed or holds no key usable with the allowed algorithms");
+        if (!set) throw usage_error("JWKS file '" + o.jwks_file + "' is refused: " + describe(set.error()));
         keys = *std::move(set);
     }
 
@@ -263,8 +303,8 @@ int verify(const verify_options& o) {
         .required_claims = o.required,
         .leeway = std::chrono::seconds{o.leeway},
         .limits = limits,
-        .allow_any_issuer = o.iss.empty(),
-        .allow_any_audience = o.aud.empty(),
+        .allow_any_issuer = o.any_issuer,
+        .allow_any_audience = o.any_audience,
         .allow_any_type = !o.typ_given,
         .allow_missing_exp = o.allow_missing_exp,
     };
@@ -276,7 +316,7 @@ int verify(const verify_options& o) {
     }
     const auto now = o.now ? jot::time_point{std::chrono::seconds{*o.now}} : std::chrono::system_clock::now();
     const auto r = v->verify_at(token, now);
-    if (!r) return print_invalid(r.error());
+    if (!r) return print_invalid(r.error(), claim_failure_detail(r.error(), token, v->options(), now));
     std::cout << two_members("header", r->header(), "claims", r->claims()) << '\n';
     return exit_ok;
 }
@@ -307,6 +347,8 @@ int run(int argc, char** argv) {
     keygen_cmd->add_option("--kid", kg.kid, "Key id (default: the RFC 7638 thumbprint)");
     keygen_cmd->add_option("--bits", kg.bits, "RSA modulus size (default 2048) or HMAC secret size");
     keygen_cmd->add_flag("--pem", kg.pem, "Print PKCS#8 PEM instead of a JWK (not for HMAC)");
+    keygen_cmd->add_option("-o,--out", kg.out_file, "Write the key to FILE, readable by you only (0600)");
+    keygen_cmd->add_flag("--force", kg.force, "With -o, replace FILE if it exists");
 
     std::string pub_file;
     auto* pub_cmd = app.add_subcommand("pub", "Print the public JWK of a key file");
@@ -342,8 +384,15 @@ int run(int argc, char** argv) {
     verify_cmd->add_option("--alg", vo.algs, "Allowed algorithms, comma-separated")
         ->required()
         ->delimiter(',');
-    auto* iss_opt = verify_cmd->add_option("--iss", vo.iss, "Required issuer (default: any)");
-    auto* aud_opt = verify_cmd->add_option("--aud", vo.aud, "Accepted audience (default: any)");
+    auto* iss_opt = verify_cmd->add_option("--iss", vo.iss, "Required issuer (or --any-issuer)");
+    auto* aud_opt =
+        verify_cmd->add_option("--aud", vo.aud, "Accepted audience, repeatable (or --any-audience)");
+    auto* any_iss_opt =
+        verify_cmd->add_flag("--any-issuer", vo.any_issuer, "Accept tokens from any issuer (risky)");
+    auto* any_aud_opt = verify_cmd->add_flag("--any-audience", vo.any_audience,
+                                             "Accept tokens meant for any audience (risky)");
+    any_iss_opt->excludes(iss_opt);
+    any_aud_opt->excludes(aud_opt);
     auto* sub_opt = verify_cmd->add_option("--sub", vo.sub, "Required subject");
     auto* typ_opt = verify_cmd->add_option("--typ", vo.typ, "Required typ (default: any)");
     auto* req_opt =
@@ -354,10 +403,11 @@ int run(int argc, char** argv) {
     auto* missing_exp_opt =
         verify_cmd->add_flag("--allow-missing-exp", vo.allow_missing_exp, "Accept tokens without exp");
     verify_cmd->add_option("--max-bytes", vo.max_bytes, "Largest token accepted (default 8192)");
+    verify_cmd->add_option("--max-depth", vo.max_depth, "Deepest JSON nesting accepted (default 16)");
     auto* jws_opt =
         verify_cmd->add_flag("--jws-only", vo.jws_only, "Check the signature only; payload may be any bytes");
-    for (auto* claim_opt :
-         {iss_opt, aud_opt, sub_opt, typ_opt, req_opt, leeway_opt, now_opt, missing_exp_opt})
+    for (auto* claim_opt : {iss_opt, aud_opt, any_iss_opt, any_aud_opt, sub_opt, typ_opt, req_opt, leeway_opt,
+                            now_opt, missing_exp_opt})
         jws_opt->excludes(claim_opt);
     verify_cmd->add_option("token", vo.token, "The token, or - to read it from standard input")->required();
 

@@ -2,10 +2,19 @@
 // Helpers for the jot command-line tool: exit codes, files, key files, durations and token text.
 #pragma once
 
+#include <fcntl.h>     // open, O_*
+#include <sys/stat.h>  // fstat, S_ISREG
+#include <unistd.h>    // write, close, unlink
+
 #include <cerrno>        // errno
 #include <chrono>        // std::chrono::seconds
+#include <cmath>         // std::floor
 #include <cstddef>       // std::byte, std::size_t
+#include <cstdint>       // std::int64_t
+#include <cstdio>        // std::rename, std::snprintf
+#include <cstdlib>       // mkstemp
 #include <cstring>       // std::strerror
+#include <ctime>         // gmtime_r, std::strftime
 #include <fstream>       // std::ifstream
 #include <iostream>      // std::cin, std::cerr
 #include <iterator>      // std::istreambuf_iterator
@@ -112,6 +121,9 @@ inline jot::jwk load_key_file(const std::string& path) {
         const auto doc = nlohmann::json::parse(body, nullptr, false);
         if (doc.is_object() && doc.contains("keys"))
             throw usage_error("key file '" + path + "' is a JWKS, not a single JWK (use --jwks)");
+        if (parsed.error() == jot::errc::algorithm_unknown)
+            throw usage_error("key file '" + path +
+                              "' names an algorithm (\"alg\") that jot does not implement");
         throw usage_error("key file '" + path + "' holds no usable JWK: " + describe(parsed.error()));
     }
     auto k = jot::key::from_pem(body);
@@ -155,6 +167,76 @@ inline std::optional<std::chrono::seconds> parse_duration(std::string_view s) no
     return std::chrono::seconds{n * unit};
 }
 
+/// Writes `text` to a new file at `path`, readable and writable by its owner only (0600). Refuses an
+/// existing file unless `replace`, which swaps the new file in by rename so no one sees a partial key.
+/// Throws usage_error naming the file, never its content.
+inline void write_private_file(const std::string& path, std::string_view text, bool replace) {
+    const auto fail = [&](const std::string& why) {
+        return usage_error("cannot write key file '" + path + "': " + why);
+    };
+    int fd = -1;
+    std::string temp;
+    if (replace) {
+        temp = path + ".XXXXXX";
+        fd = mkstemp(temp.data());  // mode 0600
+    } else {
+        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST)
+            throw usage_error("key file '" + path + "' exists; pass --force to replace it");
+    }
+    if (fd < 0) throw fail(std::strerror(errno));
+    bool ok = ::fchmod(fd, 0600) == 0;
+    for (std::size_t done = 0; ok && done < text.size();) {
+        const auto n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) done += static_cast<std::size_t>(n);
+    }
+    const int saved = errno;
+    ok = ::close(fd) == 0 && ok;
+    if (ok && replace) ok = std::rename(temp.c_str(), path.c_str()) == 0;
+    if (!ok) {
+        const int why = errno ? errno : saved;
+        ::unlink(replace ? temp.c_str() : path.c_str());
+        throw fail(std::strerror(why));
+    }
+}
+
+/// True when standard output is a regular file (a shell redirection), where a key would get the umask's mode.
+inline bool stdout_is_regular_file() noexcept {
+    struct stat st {};
+    return ::fstat(1, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/// "2023-11-14T22:13:20Z" for a UNIX time.
+inline std::string utc_time(std::int64_t unix_seconds) {
+    const auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    char out[32] = {};
+    if (gmtime_r(&t, &tm) == nullptr || std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return "?";
+    return out;
+}
+
+/// "1700000600 (2023-11-14T22:23:20Z)" for a NumericDate; fractions are kept to the millisecond.
+inline std::string describe_time(double unix_seconds) {
+    const double whole = std::floor(unix_seconds);
+    std::string text = std::to_string(static_cast<std::int64_t>(whole));
+    if (unix_seconds != whole) {
+        char fraction[16] = {};
+        std::snprintf(fraction, sizeof fraction, "%.3f", unix_seconds - whole);
+        text += std::string(fraction).substr(1);
+    }
+    return text + " (" + utc_time(static_cast<std::int64_t>(whole)) + ")";
+}
+
+/// What a claims failure was about, for the message after "error: <errc>: <message>": the missing or
+/// malformed claim's name, or the times (the claim, now, the leeway) for time failures. Empty for other
+/// errors. Reads the claims again after the verifier refused them (their signature was checked); never
+/// repeats a claim's text, only names and times.
+inline std::string claim_failure_detail(std::error_code ec, std::string_view token,
+                                        const jot::verifier_options& o, jot::time_point now);
+
 /// A random 128-bit identifier in base64url (for jti).
 inline std::string random_id() {
     std::byte bytes[16];
@@ -182,6 +264,71 @@ inline jot::result<unverified_parts> decode_unverified(std::string_view token) {
     auto h = nlohmann::json::parse(*header, nullptr, false);
     if (!h.is_object()) return jot::errc::header_invalid;
     return unverified_parts{std::move(h), *std::move(payload)};
+}
+
+inline std::string claim_failure_detail(std::error_code ec, std::string_view token,
+                                        const jot::verifier_options& o, jot::time_point now) {
+    if (ec.category() != jot::error_category() || jot::condition::claims_rejected != ec) return {};
+    const auto parts = decode_unverified(token);
+    if (!parts) return {};
+    const auto claims = nlohmann::json::parse(parts->payload, nullptr, false);
+    if (!claims.is_object()) return {};
+    const auto e = static_cast<jot::errc>(ec.value());
+    const auto leeway = std::to_string(o.leeway.count()) + "s";
+    const double t = std::chrono::duration<double>(now.time_since_epoch()).count();
+    const auto at = [&](const char* name) {
+        const auto it = claims.find(name);
+        return it != claims.end() && it->is_number() ? describe_time(it->get<double>()) : std::string("?");
+    };
+    const std::string times = ", now " + describe_time(std::floor(t)) + ", leeway " + leeway;
+    switch (e) {
+        case jot::errc::token_expired:
+            return "expired at " + at("exp") + times;
+        case jot::errc::token_not_yet_valid:
+            return "not before " + at("nbf") + times;
+        case jot::errc::token_issued_in_future:
+            return "issued at " + at("iat") + times;
+        case jot::errc::token_too_old:
+            return "issued at " + at("iat") + times + ", max age " + std::to_string(o.max_age.count()) + "s";
+        case jot::errc::claim_missing: {
+            // In the verifier's order of checks, so the first missing claim is the one it refused.
+            std::vector<std::string> wanted;
+            if (!o.allow_missing_exp) wanted.emplace_back("exp");
+            if (o.max_age.count() > 0) wanted.emplace_back("iat");
+            if (!o.allow_any_issuer) wanted.emplace_back("iss");
+            if (!o.subject.empty()) wanted.emplace_back("sub");
+            if (!o.allow_any_audience) wanted.emplace_back("aud");
+            wanted.insert(wanted.end(), o.required_claims.begin(), o.required_claims.end());
+            for (const auto& name : wanted)
+                if (!claims.contains(name)) return "missing claim: " + name;
+            return {};
+        }
+        case jot::errc::claim_invalid: {
+            for (const char* name : {"exp", "nbf", "iat"}) {
+                const auto it = claims.find(name);
+                if (it != claims.end() && (!it->is_number() || it->get<double>() < 0 ||
+                                           it->get<double>() > static_cast<double>(253'402'300'799)))
+                    return "claim " + std::string(name) + " is not a NumericDate from 0 to year 9999";
+            }
+            for (const char* name : {"iss", "sub", "jti"}) {
+                const auto it = claims.find(name);
+                if (it != claims.end() && !it->is_string())
+                    return "claim " + std::string(name) + " is not a string";
+            }
+            return "claim aud is not a string or an array of strings";
+        }
+        case jot::errc::issuer_mismatch:
+            return "expected iss " + o.issuer;
+        case jot::errc::subject_mismatch:
+            return "expected sub " + o.subject;
+        case jot::errc::audience_mismatch: {
+            std::string accepted;
+            for (const auto& a : o.audience) accepted += (accepted.empty() ? "" : ", ") + a;
+            return "accepted aud: " + accepted;
+        }
+        default:
+            return {};
+    }
 }
 
 }  // namespace jot_cli

@@ -49,9 +49,15 @@ enum class errc {
     // keys: loading and using keys
     key_invalid = 300,  // bytes or JWK that do not form a key
     key_too_weak,
-    key_algorithm_mismatch,  // key of the wrong family or curve for the algorithm
-    key_use_forbidden,       // JWK alg/use/key_ops forbid this use
-    key_not_private,         // signing needs a private key
+    key_algorithm_mismatch,     // key of the wrong family or curve for the algorithm
+    key_use_forbidden,          // JWK alg/use/key_ops forbid this use
+    key_not_private,            // signing needs a private key
+    key_rsa_exponent_invalid,   // RSA public exponent even, below 3 or of more than 32 bits
+    key_rsa_roca,               // RSA modulus with the ROCA fingerprint (CVE-2017-15361)
+    key_ed25519_small_order,    // Ed25519 public key of small order, in any encoding
+    key_ed25519_non_canonical,  // Ed25519 public key encoded with y >= p
+    key_set_duplicate_kid,      // two different keys of a key set share a kid
+    key_set_mixed_kinds,        // a key set mixes secret (HMAC) keys with asymmetric keys
     // lifecycle: refresh tokens and stores
     refresh_token_malformed = 400,
     refresh_token_not_found,
@@ -180,6 +186,12 @@ inline const char* name(errc e) noexcept {
         JOT_ERRC_NAME(key_algorithm_mismatch)
         JOT_ERRC_NAME(key_use_forbidden)
         JOT_ERRC_NAME(key_not_private)
+        JOT_ERRC_NAME(key_rsa_exponent_invalid)
+        JOT_ERRC_NAME(key_rsa_roca)
+        JOT_ERRC_NAME(key_ed25519_small_order)
+        JOT_ERRC_NAME(key_ed25519_non_canonical)
+        JOT_ERRC_NAME(key_set_duplicate_kid)
+        JOT_ERRC_NAME(key_set_mixed_kinds)
         JOT_ERRC_NAME(refresh_token_malformed)
         JOT_ERRC_NAME(refresh_token_not_found)
         JOT_ERRC_NAME(refresh_token_expired)
@@ -267,6 +279,18 @@ inline std::string error_category_impl::message(int ev) const {
             return "key parameters (alg, use, key_ops) forbid this use";
         case errc::key_not_private:
             return "signing needs a private key";
+        case errc::key_rsa_exponent_invalid:
+            return "RSA public exponent is even, below 3 or longer than 32 bits";
+        case errc::key_rsa_roca:
+            return "RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be recovered";
+        case errc::key_ed25519_small_order:
+            return "Ed25519 public key is a point of small order";
+        case errc::key_ed25519_non_canonical:
+            return "Ed25519 public key is not canonically encoded";
+        case errc::key_set_duplicate_kid:
+            return "key set holds two different keys with the same kid";
+        case errc::key_set_mixed_kinds:
+            return "key set mixes secret (HMAC) keys with asymmetric keys";
         case errc::refresh_token_malformed:
             return "refresh token is malformed";
         case errc::refresh_token_not_found:

@@ -2,11 +2,13 @@
 // JSON Web Keys (RFC 7517, 7518 §6, 8037): import with strict checks, export, RFC 7638 thumbprints, JWKS.
 #pragma once
 
-#include <optional>     // std::optional
-#include <span>         // std::span
-#include <string>       // std::string
-#include <string_view>  // std::string_view
-#include <vector>       // std::vector
+#include <optional>      // std::optional
+#include <span>          // std::span
+#include <string>        // std::string
+#include <string_view>   // std::string_view
+#include <system_error>  // std::error_code
+#include <utility>       // std::pair
+#include <vector>        // std::vector
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +49,9 @@ struct jwk {
 struct jwks_limits {
     std::size_t max_bytes = std::size_t{256} * 1024;
     std::size_t max_keys = 64;
+    /// Accept a JWKS that holds secret (oct) keys beside asymmetric ones (see key_set_options): risky, as a
+    /// set meant for verification should hold public keys only.
+    bool allow_mixed_secret_and_public_keys = false;
 };
 
 namespace detail {
@@ -65,8 +70,8 @@ namespace detail {
 }  // namespace detail
 
 /// Reads one JWK: kty RSA, EC (P-256/384/521), OKP (Ed25519) or oct, public or private.
-/// Fails with key_invalid (malformed or inconsistent), key_too_weak, or algorithm_unknown for an unknown
-/// "alg".
+/// Fails with key_invalid (malformed or inconsistent), key_too_weak, algorithm_unknown for an unknown
+/// "alg", or the errors of key::from_pem for keys it refuses (RSA exponent, ROCA, Ed25519 point).
 [[nodiscard]] inline result<jwk> parse_jwk(const nlohmann::json& j) {
     if (!j.is_object()) return errc::key_invalid;
     const auto kty_it = j.find("kty");
@@ -211,21 +216,47 @@ namespace detail {
     return {{"keys", std::move(arr)}};
 }
 
+namespace detail {
+/// Whether a JWK refused with `e` must fail its whole set: a key of a known type that is dangerous to
+/// trust (a forgeable RSA exponent, a ROCA modulus, a small-order or non-canonical Ed25519 point) says the
+/// publisher is broken, whereas unknown or unusable keys are skipped (RFC 7517 §5).
+[[nodiscard]] inline bool refuses_whole_set(std::error_code e) noexcept {
+    return e == errc::key_rsa_exponent_invalid || e == errc::key_rsa_roca ||
+           e == errc::key_ed25519_small_order || e == errc::key_ed25519_non_canonical;
+}
+}  // namespace detail
+
 /// A key set from a JWKS. Each key is bound to its own "alg" if that is allowed, otherwise to every allowed
-/// algorithm its type and curve fit. Keys of unknown types, or that the JWK's use/key_ops forbid, are
-/// skipped (RFC 7517 §5). Fails with key_invalid if the document is malformed or no key remains.
+/// algorithm its type and curve fit. Keys of unknown types, malformed keys, and keys that the JWK's
+/// use/key_ops forbid are skipped (RFC 7517 §5). Fails with key_invalid if the document is malformed or no
+/// key remains; with key_rsa_exponent_invalid, key_rsa_roca, key_ed25519_small_order or
+/// key_ed25519_non_canonical if any key is one of those; with key_set_duplicate_kid if two different keys
+/// share a kid; with key_set_mixed_kinds if secret and asymmetric keys are mixed (unless the limits allow).
 [[nodiscard]] inline result<key_set> key_set_from_jwks(const nlohmann::json& jwks,
                                                        std::span<const algorithm> allowed,
                                                        const jwks_limits& limits = {}) {
     if (!jwks.is_object()) return errc::key_invalid;
     const auto keys = jwks.find("keys");
     if (keys == jwks.end() || !keys->is_array() || keys->size() > limits.max_keys) return errc::key_invalid;
-    key_set out;
+    key_set out({.allow_mixed_secret_and_public_keys = limits.allow_mixed_secret_and_public_keys});
+    // Every entry's kid, with its key if it parsed: a kid repeated by an entry that is skipped is as
+    // ambiguous as one repeated by a key in the set (RFC 7517 §4.5).
+    std::vector<std::pair<std::string_view, std::optional<key>>> kids;
     for (const auto& entry : *keys) {
         auto parsed = parse_jwk(entry);
+        if (!parsed && detail::refuses_whole_set(parsed.error())) return parsed.error();
+        if (const auto kid = entry.is_object() ? entry.find("kid") : entry.end();
+            kid != entry.end() && kid->is_string()) {
+            const std::string_view name = kid->get_ref<const std::string&>();
+            for (const auto& [seen, k] : kids)
+                if (seen == name && !(k && parsed && detail::same_key(*k, parsed->k)))
+                    return errc::key_set_duplicate_kid;
+            kids.emplace_back(name, parsed ? std::optional<key>(parsed->k) : std::nullopt);
+        }
         if (!parsed) continue;
         for (const algorithm a : allowed) {
-            if (parsed->permits(a, key_use::verify)) out.add(a, parsed->k, parsed->kid);
+            if (!parsed->permits(a, key_use::verify)) continue;
+            if (auto added = out.try_add(a, parsed->k, parsed->kid); !added) return added.error();
         }
     }
     if (out.empty()) return errc::key_invalid;

@@ -9,6 +9,7 @@
 #include <string_view>  // std::string_view
 
 #include "algorithm.hpp"
+#include "crypto/key_checks.hpp"
 #include "crypto/key_material.hpp"
 #include "crypto/pkey.hpp"
 #include "crypto/signature.hpp"
@@ -22,7 +23,8 @@ enum class key_use { sign, verify };
 class key;
 
 namespace detail {
-/// Wraps a parsed OpenSSL key (for jot's own loaders); fails for unsupported types or weak RSA keys.
+/// Wraps a parsed OpenSSL key (for jot's own loaders); fails for unsupported types and for the keys that
+/// crypto::check_public refuses (weak RSA exponents, ROCA moduli, small-order or off-curve points).
 [[nodiscard]] result<key> key_from_pkey(crypto::pkey_ptr pkey);
 }  // namespace detail
 
@@ -47,7 +49,9 @@ public:
     }
 
     /// A key from PEM: PKCS#8, PKCS#1 or SEC1 private keys, SubjectPublicKeyInfo or PKCS#1 public keys,
-    /// or an X.509 certificate's public key. Fails with key_invalid or key_too_weak (RSA below 2048 bits).
+    /// or an X.509 certificate's public key. Fails with key_invalid, key_too_weak (RSA below 2048 bits),
+    /// key_rsa_exponent_invalid (e even, below 3 or over 32 bits), key_rsa_roca (CVE-2017-15361),
+    /// key_ed25519_small_order or key_ed25519_non_canonical. Every loader (DER, JWK, JWKS) checks the same.
     [[nodiscard]] static result<key> from_pem(std::string_view pem) {
         return detail::key_from_pkey(crypto::pkey_from_pem(pem));
     }
@@ -117,6 +121,7 @@ inline result<key> detail::key_from_pkey(crypto::pkey_ptr pkey) {
     const auto info = crypto::inspect(pkey.get());
     if (!info) return errc::key_invalid;
     if (info->family == key_family::rsa && info->bits < 2048) return errc::key_too_weak;
+    if (auto checked = crypto::check_public(pkey.get(), info->family); !checked) return checked.error();
     auto impl = std::make_shared<crypto::key_material>();
     impl->family = info->family;
     impl->named_curve = info->named_curve;

@@ -61,7 +61,7 @@ public:
     }
 
     /// Makes `k` the active key for `alg` and retires the previous one at `now`. Throws setup_error if `k`
-    /// cannot sign with `alg`.
+    /// cannot sign with `alg`, or if an HMAC secret would sit beside asymmetric keys (key_set_mixed_kinds).
     void rotate(algorithm alg, const key& k, time_point now = std::chrono::system_clock::now()) {
         signer next(alg, k, thumbprint(k));
         const std::lock_guard lock(write_);

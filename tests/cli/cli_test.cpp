@@ -7,7 +7,7 @@
 #include <sys/wait.h>  // waitpid, WIFEXITED, WEXITSTATUS
 #include <unistd.h>    // environ
 
-#include <algorithm>     // std::count
+#include <algorithm>     // std::count, std::find
 #include <cstdint>       // std::int64_t
 #include <cstdlib>       // mkdtemp
 #include <filesystem>    // std::filesystem
@@ -189,7 +189,9 @@ TEST_CASE("jot keygen, sign and verify round-trip every algorithm") {
             REQUIRE(pub.status == exit_ok);
             const std::string pub_file = scratch().file("roundtrip-" + alg + ".pub.jwk");
             write_text(pub_file, pub.out);
-            CHECK(jot_run({"verify", "--key", pub_file, "--alg", alg, token}).status == exit_ok);
+            CHECK(
+                jot_run({"verify", "--any-issuer", "--any-audience", "--key", pub_file, "--alg", alg, token})
+                    .status == exit_ok);
         }
     }
 }
@@ -202,7 +204,9 @@ TEST_CASE("jot keygen --pem writes PKCS#8 keys that sign and verify") {
         const std::string token = sign_token({"--key", key, "--alg", alg, "--exp", "1h"});
         CHECK(json::parse(std::string(jot::base64url_decode(token.substr(0, token.find('.'))).value()))
                   .contains("kid") == false);
-        CHECK(jot_run({"verify", "--key", key, "--alg", alg, token}).status == exit_ok);
+        CHECK(
+            jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", alg, token}).status ==
+            exit_ok);
     }
     SUBCASE("but refuses PEM for an HMAC secret") {
         const auto r = jot_run({"keygen", "--alg", "HS256", "--pem"});
@@ -223,7 +227,8 @@ TEST_CASE("jot verify rejects an expired token with token_expired") {
     const std::string key = make_key("ES256", "expiry.jwk");
     const std::string token = sign_token({"--key", key, "--alg", "ES256", "--exp", "60s"});
     const auto exp = claims_of(token)["exp"].get<std::int64_t>();
-    const auto r = jot_run({"verify", "--key", key, "--alg", "ES256", "--now", std::to_string(exp), token});
+    const auto r = jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "ES256",
+                            "--now", std::to_string(exp), token});
     CHECK(r.status == exit_invalid);
     CHECK(r.out.empty());
     CHECK(starts_with(r.err, "error: token_expired: "));
@@ -235,7 +240,8 @@ TEST_CASE("jot verify honours --now and --leeway") {
     const auto c = claims_of(token);
     const auto iat = c["iat"].get<std::int64_t>(), exp = c["exp"].get<std::int64_t>();
     const auto verify_at = [&](std::int64_t now, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"verify", "--key", key, "--alg", "HS256", "--now", std::to_string(now)};
+        std::vector<std::string> args{"verify", "--any-issuer", "--any-audience",   "--key", key, "--alg",
+                                      "HS256",  "--now",        std::to_string(now)};
         args.insert(args.end(), extra.begin(), extra.end());
         args.push_back(token);
         return jot_run(args);
@@ -257,6 +263,11 @@ TEST_CASE("jot verify checks issuer, audience, subject, type and required claims
                                           "--aud", "api", "--aud", "web", "--exp", "5m", "--typ", "at+jwt"});
     const auto verify = [&](std::vector<std::string> extra) {
         std::vector<std::string> args{"verify", "--key", key, "--alg", "EdDSA"};
+        const auto given = [&](const char* flag) {
+            return std::find(extra.begin(), extra.end(), flag) != extra.end();
+        };
+        if (!given("--iss")) args.emplace_back("--any-issuer");
+        if (!given("--aud")) args.emplace_back("--any-audience");
         args.insert(args.end(), extra.begin(), extra.end());
         args.push_back(token);
         return jot_run(args);
@@ -274,10 +285,12 @@ TEST_CASE("jot verify checks issuer, audience, subject, type and required claims
     CHECK(starts_with(verify({"--max-bytes", "64"}).err, "error: token_too_large: "));
 
     const std::string forever = sign_token({"--key", key, "--sub", "alice"});
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "EdDSA", forever}).err,
-                      "error: claim_missing: "));
-    CHECK(jot_run({"verify", "--key", key, "--alg", "EdDSA", "--allow-missing-exp", forever}).status ==
-          exit_ok);
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "EdDSA", forever}).err,
+        "error: claim_missing: "));
+    CHECK(jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "EdDSA",
+                   "--allow-missing-exp", forever})
+              .status == exit_ok);
 }
 
 TEST_CASE("jot verify rejects a tampered token with signature_invalid") {
@@ -287,7 +300,8 @@ TEST_CASE("jot verify rejects a tampered token with signature_invalid") {
         const std::string token = sign_token({"--key", key, "--sub", "alice", "--exp", "5m"});
         json c = claims_of(token);
         c["sub"] = "mallory";
-        const auto r = jot_run({"verify", "--key", key, "--alg", alg, with_claims(token, c)});
+        const auto r = jot_run(
+            {"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", alg, with_claims(token, c)});
         CHECK(r.status == exit_invalid);
         CHECK(starts_with(r.err, "error: signature_invalid: "));
     }
@@ -299,8 +313,8 @@ TEST_CASE("jot verify rejects alg none with algorithm_none") {
     for (const std::string header : {R"({"alg":"none"})", R"({"alg":"NONE","typ":"JWT"})"}) {
         CAPTURE(header);
         for (const std::string signature : {"", "AAAA"}) {
-            const auto r = jot_run(
-                {"verify", "--key", key, "--alg", "HS256", b64(header) + "." + claims + "." + signature});
+            const auto r = jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg",
+                                    "HS256", b64(header) + "." + claims + "." + signature});
             CHECK(r.status == exit_invalid);
             CHECK(starts_with(r.err, "error: algorithm_none: "));
         }
@@ -311,16 +325,22 @@ TEST_CASE("jot verify rejects alg none with algorithm_none") {
 TEST_CASE("jot verify binds a key to each allowed algorithm it fits") {
     const std::string key = make_key("PS256", "multi.pem", {"--pem"});
     const std::string token = sign_token({"--key", key, "--alg", "PS256", "--exp", "5m"});
-    CHECK(jot_run({"verify", "--key", key, "--alg", "RS256,PS256,ES256", token}).status == exit_ok);
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "RS256", token}).err,
-                      "error: algorithm_not_allowed: "));
-    CHECK(jot_run({"verify", "--key", key, "--alg", "ES256", token}).status == exit_usage);
+    CHECK(jot_run(
+              {"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "RS256,PS256,ES256", token})
+              .status == exit_ok);
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "RS256", token}).err,
+        "error: algorithm_not_allowed: "));
+    CHECK(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "ES256", token}).status ==
+        exit_usage);
 }
 
 TEST_CASE("jot verify reads the token from standard input with -") {
     const std::string key = make_key("ES384", "stdin.jwk");
     const std::string token = sign_token({"--key", key, "--sub", "alice", "--exp", "5m"});
-    const auto r = jot_run({"verify", "--key", key, "--alg", "ES384", "-"}, "\n  " + token + " \n\n");
+    const auto r = jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "ES384", "-"},
+                           "\n  " + token + " \n\n");
     REQUIRE_MESSAGE(r.status == exit_ok, r.err);
     CHECK(json::parse(r.out)["claims"]["sub"] == "alice");
 }
@@ -335,18 +355,21 @@ TEST_CASE("jot verify --jwks picks the key by kid") {
     write_text(jwks, set.out);
 
     const std::string by_a = sign_token({"--key", a, "--sub", "via-a", "--exp", "5m"});
-    const auto r = jot_run({"verify", "--jwks", jwks, "--alg", "ES256,RS384,EdDSA", by_a});
+    const auto r = jot_run(
+        {"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "ES256,RS384,EdDSA", by_a});
     REQUIRE_MESSAGE(r.status == exit_ok, r.err);
     CHECK(json::parse(r.out)["header"]["kid"] == "a");
 
     const std::string b_kid = trimmed(jot_run({"thumbprint", b}).out);
-    CHECK(jot_run({"verify", "--jwks", jwks, "--alg", "RS384",
+    CHECK(jot_run({"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "RS384",
                    sign_token({"--key", b, "--alg", "RS384", "--kid", b_kid, "--exp", "5m"})})
               .status == exit_ok);
     const std::string stranger = sign_token({"--key", a, "--kid", "z", "--exp", "5m"});
-    CHECK(starts_with(jot_run({"verify", "--jwks", jwks, "--alg", "ES256", stranger}).err,
-                      "error: key_not_found: "));
-    CHECK(jot_run({"verify", "--jwks", jwks, "--alg", "HS256", by_a}).status == exit_usage);
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "ES256", stranger}).err,
+        "error: key_not_found: "));
+    CHECK(jot_run({"verify", "--any-issuer", "--any-audience", "--jwks", jwks, "--alg", "HS256", by_a})
+              .status == exit_usage);
 }
 
 TEST_CASE("jot verify --jws-only checks the signature of a non-JSON payload") {
@@ -365,12 +388,14 @@ TEST_CASE("jot verify --jws-only checks the signature of a non-JSON payload") {
     CHECK(out["header"]["alg"] == "HS256");
     CHECK(jot::base64url_decode(out["payload"].get<std::string>()).value() == payload);
 
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "HS256", *token}).err,
-                      "error: json_invalid_utf8: "));
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "HS256", *token}).err,
+        "error: json_invalid_utf8: "));
     const auto text = jot::sign_jws<jot::hs256>(*hmac, "plain text", {.kid = parsed->kid});
     REQUIRE(text);
-    CHECK(starts_with(jot_run({"verify", "--key", key, "--alg", "HS256", *text}).err,
-                      "error: payload_invalid: "));
+    CHECK(starts_with(
+        jot_run({"verify", "--any-issuer", "--any-audience", "--key", key, "--alg", "HS256", *text}).err,
+        "error: payload_invalid: "));
     CHECK(jot_run({"verify", "--key", key, "--alg", "HS256", "--jws-only", *text}).status == exit_ok);
     const std::string tampered =
         token->substr(0, token->find('.') + 1) + b64("other bytes") + token->substr(token->rfind('.'));
@@ -470,4 +495,228 @@ TEST_CASE("jot --version prints the library version") {
     const auto r = jot_run({"--version"});
     CHECK(r.status == exit_ok);
     CHECK(trimmed(r.out) == JOT_VERSION_STRING);
+}
+
+TEST_CASE("jot verify requires --iss and --aud, or --any-issuer and --any-audience, and names the flags") {
+    const std::string key = make_key("HS256", "strict.jwk");
+    const std::string token =
+        sign_token({"--key", key, "--iss", "https://a.example", "--aud", "api", "--exp", "5m"});
+    const auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"verify", "--key", key, "--alg", "HS256"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(token);
+        return jot_run(args);
+    };
+    const auto neither = run({});
+    CHECK(neither.status == exit_usage);
+    CHECK(neither.out.empty());
+    for (const char* flag : {"--iss", "--aud", "--any-issuer", "--any-audience"})
+        CHECK_MESSAGE(neither.err.find(flag) != std::string::npos, flag);
+    const auto no_aud = run({"--iss", "https://a.example"});
+    CHECK(no_aud.status == exit_usage);
+    CHECK(no_aud.err.find("--aud") != std::string::npos);
+    CHECK(no_aud.err.find("--any-audience") != std::string::npos);
+    const auto no_iss = run({"--aud", "api"});
+    CHECK(no_iss.status == exit_usage);
+    CHECK(no_iss.err.find("--iss") != std::string::npos);
+    CHECK(no_iss.err.find("--any-issuer") != std::string::npos);
+
+    CHECK(run({"--iss", "https://a.example", "--aud", "api"}).status == exit_ok);
+    CHECK(run({"--any-issuer", "--aud", "api"}).status == exit_ok);
+    CHECK(run({"--iss", "https://a.example", "--any-audience"}).status == exit_ok);
+    CHECK(run({"--any-issuer", "--any-audience"}).status == exit_ok);
+    CHECK(run({"--iss", "https://a.example", "--any-issuer", "--aud", "api"}).status == exit_usage);
+    CHECK(run({"--any-issuer", "--aud", "api", "--any-audience"}).status == exit_usage);
+    CHECK(run({"--jws-only", "--any-issuer"}).status == exit_usage);
+    CHECK(run({"--jws-only"}).status == exit_ok);  // no claims are read, so no issuer or audience either
+}
+
+TEST_CASE("jot verify names the missing claim") {
+    const std::string key = make_key("ES256", "missing.jwk");
+    const std::string token = sign_token({"--key", key, "--iss", "https://a.example", "--exp", "5m"});
+    const auto verify = [&](std::vector<std::string> extra, const std::string& t) {
+        std::vector<std::string> args{"verify", "--key", key, "--alg", "ES256"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(t);
+        return jot_run(args);
+    };
+    const auto no_aud = verify({"--iss", "https://a.example", "--aud", "api"}, token);
+    CHECK(no_aud.status == exit_invalid);
+    CHECK(starts_with(no_aud.err, "error: claim_missing: "));
+    CHECK(no_aud.err.find("missing claim: aud") != std::string::npos);
+    const auto no_jti = verify({"--any-issuer", "--any-audience", "--require", "iss,jti"}, token);
+    CHECK(no_jti.err.find("missing claim: jti") != std::string::npos);
+    const auto no_sub = verify({"--any-issuer", "--any-audience", "--sub", "alice"}, token);
+    CHECK(no_sub.err.find("missing claim: sub") != std::string::npos);
+    const std::string forever = sign_token({"--key", key, "--iss", "https://a.example"});
+    const auto no_exp = verify({"--any-issuer", "--any-audience"}, forever);
+    CHECK(starts_with(no_exp.err, "error: claim_missing: "));
+    CHECK(no_exp.err.find("missing claim: exp") != std::string::npos);
+    const auto no_iss =
+        verify({"--iss", "https://a.example", "--any-audience"}, sign_token({"--key", key, "--exp", "5m"}));
+    CHECK(no_iss.err.find("missing claim: iss") != std::string::npos);
+}
+
+TEST_CASE("jot verify gives the times of a time failure without echoing the token") {
+    const std::string key = make_key("HS256", "times.jwk");
+    const std::string token = sign_token({"--key", key, "--sub", "alice", "--exp", "60s"});
+    const auto c = claims_of(token);
+    const auto iat = c["iat"].get<std::int64_t>(), exp = c["exp"].get<std::int64_t>();
+    const auto at = [&](std::int64_t now, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args{"verify",         "--key", key,
+                                      "--alg",          "HS256", "--any-issuer",
+                                      "--any-audience", "--now", std::to_string(now)};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(token);
+        return jot_run(args);
+    };
+    const auto expired = at(exp + 10, {"--leeway", "5"});
+    CHECK(expired.status == exit_invalid);
+    CHECK(starts_with(expired.err, "error: token_expired: "));
+    CHECK(expired.err.find("expired at " + std::to_string(exp) + " (") != std::string::npos);
+    CHECK(expired.err.find("now " + std::to_string(exp + 10) + " (") != std::string::npos);
+    CHECK(expired.err.find("leeway 5s") != std::string::npos);
+    CHECK(expired.err.find("Z)") != std::string::npos);  // UTC dates beside the UNIX times
+    const auto early = at(iat - 60);
+    CHECK(starts_with(early.err, "error: token_issued_in_future: "));
+    CHECK(early.err.find("issued at " + std::to_string(iat)) != std::string::npos);
+    CHECK(early.err.find("leeway 0s") != std::string::npos);
+    for (const auto& r : {expired, early}) {
+        for (const auto& part : {token.substr(0, token.find('.')), token.substr(token.rfind('.') + 1)})
+            CHECK(r.err.find(part) == std::string::npos);
+        CHECK(r.err.find("alice") == std::string::npos);
+    }
+
+    const auto nbf_token = sign_token({"--key", key, "--claims", R"({"nbf":4102444800})", "--exp", "60s"});
+    const auto not_yet = jot_run({"verify", "--key", key, "--alg", "HS256", "--any-issuer", "--any-audience",
+                                  "--now", std::to_string(iat), nbf_token});
+    CHECK(starts_with(not_yet.err, "error: token_not_yet_valid: "));
+    CHECK(not_yet.err.find("not before 4102444800 (2100-01-01T00:00:00Z)") != std::string::npos);
+}
+
+TEST_CASE("jot verify refuses a --now the clock cannot hold instead of overflowing") {
+    const std::string key = make_key("HS256", "now.jwk");
+    const std::string token = sign_token({"--key", key, "--exp", "60s"});
+    const auto at = [&](const std::string& now) {
+        return jot_run({"verify", "--key", key, "--alg", "HS256", "--any-issuer", "--any-audience", "--now",
+                        now, token});
+    };
+    for (const std::string now : {"9223372037", "253402300799", "-1", "99999999999999999999", "soon"}) {
+        CAPTURE(now);
+        const auto r = at(now);
+        CHECK(r.status == exit_usage);
+        CHECK(r.err.find("--now") != std::string::npos);
+    }
+    CHECK(at("9223372036").err.find("token_expired") != std::string::npos);
+    CHECK(at("9223372037").err.find("9223372036") != std::string::npos);
+}
+
+TEST_CASE("jot verify --max-depth sets the JSON nesting limit") {
+    const std::string key = make_key("HS256", "depth.jwk");
+    const std::string token =
+        sign_token({"--key", key, "--exp", "5m", "--claims", R"({"d":[[[[[[[[[[1]]]]]]]]]]})"});
+    const auto verify = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"verify",       "--key",         key, "--alg", "HS256",
+                                      "--any-issuer", "--any-audience"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(token);
+        return jot_run(args);
+    };
+    CHECK(verify({}).status == exit_ok);
+    CHECK(starts_with(verify({"--max-depth", "8"}).err, "error: json_too_deep: "));
+    CHECK(verify({"--max-depth", "11"}).status == exit_ok);
+    for (const std::string bad : {"0", "1", "257", "-3"}) {
+        CAPTURE(bad);
+        const auto r = verify({"--max-depth", bad});
+        CHECK(r.status == exit_usage);
+        CHECK(r.err.find("--max-depth") != std::string::npos);
+    }
+}
+
+TEST_CASE("jot names the key file whose alg it does not know") {
+    const std::string path = scratch().file("unknown-alg.jwk");
+    write_text(path, json{{"kty", "oct"}, {"alg", "HS999"}, {"k", b64(std::string(32, 'k'))}}.dump());
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"verify", "--key", path, "--alg", "HS256", "--any-issuer", "--any-audience", "x.y.z"},
+             {"sign", "--key", path, "--alg", "HS256"},
+             {"thumbprint", path}}) {
+        const auto r = jot_run(args);
+        CHECK(r.status == exit_usage);
+        CHECK(r.err.find(path) != std::string::npos);
+        CHECK(r.err.find("alg") != std::string::npos);
+        CHECK(r.err.find("header") == std::string::npos);
+    }
+}
+
+TEST_CASE("jot refuses weak keys and ambiguous key sets with the errc that says why") {
+    const std::string pub = make_key("ES256", "set-ok.jwk", {"--kid", "k"});
+    const auto other = jot::key::generate(jot::algorithm::es256).value();
+    const json doubled = {
+        {"keys", {json::parse(jot_run({"pub", pub}).out), jot::to_jwk(other.public_key(), "k")}}};
+    const std::string jwks = scratch().file("duplicate.jwks");
+    write_text(jwks, doubled.dump());
+    const auto dup =
+        jot_run({"verify", "--jwks", jwks, "--alg", "ES256", "--any-issuer", "--any-audience", "x.y.z"});
+    CHECK(dup.status == exit_usage);
+    CHECK(dup.err.find("key_set_duplicate_kid") != std::string::npos);
+    CHECK(dup.err.find(jwks) != std::string::npos);
+
+    const json mixed = {{"keys",
+                         {jot::to_jwk(other.public_key(), "e"),
+                          jot::to_jwk(jot::key::hmac(std::string(32, 's')).value(), "h", {}, true)}}};
+    write_text(jwks, mixed.dump());
+    const auto mix = jot_run(
+        {"verify", "--jwks", jwks, "--alg", "ES256,HS256", "--any-issuer", "--any-audience", "x.y.z"});
+    CHECK(mix.status == exit_usage);
+    CHECK(mix.err.find("key_set_mixed_kinds") != std::string::npos);
+
+    const std::string identity = scratch().file("identity.jwk");
+    write_text(
+        identity,
+        json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", b64(std::string("\x01") + std::string(31, '\0'))}}
+            .dump());
+    const auto small =
+        jot_run({"verify", "--key", identity, "--alg", "EdDSA", "--any-issuer", "--any-audience", "x.y.z"});
+    CHECK(small.status == exit_usage);
+    CHECK(small.err.find("key_ed25519_small_order") != std::string::npos);
+}
+
+TEST_CASE("jot keygen -o writes a key readable by its owner only and never replaces a file unasked") {
+    const std::string path = scratch().file("private.jwk");
+    const auto made = jot_run({"keygen", "--alg", "ES256", "-o", path});
+    REQUIRE_MESSAGE(made.status == exit_ok, made.err);
+    CHECK(made.out.empty());
+    CHECK((fs::status(path).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    const std::string first = read_text(path);
+    CHECK(json::parse(first).contains("d"));
+
+    const auto again = jot_run({"keygen", "--alg", "ES256", "-o", path});
+    CHECK(again.status == exit_usage);
+    CHECK(again.err.find("--force") != std::string::npos);
+    CHECK(read_text(path) == first);
+
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                              fs::perms::others_read);
+    const auto forced = jot_run({"keygen", "--alg", "EdDSA", "-o", path, "--force"});
+    REQUIRE_MESSAGE(forced.status == exit_ok, forced.err);
+    CHECK(read_text(path) != first);
+    CHECK(json::parse(read_text(path))["alg"] == "EdDSA");
+    CHECK((fs::status(path).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+
+    const std::string pem = scratch().file("private.pem");
+    REQUIRE(jot_run({"keygen", "--alg", "RS256", "--pem", "--out", pem}).status == exit_ok);
+    CHECK(starts_with(read_text(pem), "-----BEGIN PRIVATE KEY-----"));
+    CHECK((fs::status(pem).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(jot_run({"keygen", "--alg", "HS256", "-o", scratch().file("no-such-dir/key.jwk")}).status ==
+          exit_usage);
+}
+
+TEST_CASE("jot keygen warns when a private key goes to a file through standard output") {
+    const auto r = jot_run({"keygen", "--alg", "HS256"});  // jot_run sends stdout to a regular file
+    CHECK(r.status == exit_ok);
+    CHECK(starts_with(r.err, "warning: "));
+    CHECK(r.err.find("-o FILE") != std::string::npos);
 }

@@ -8,10 +8,11 @@ corpus = json.load(open(corpus_path))
 failures = 0
 with tempfile.TemporaryDirectory() as tmp:
     for i, case in enumerate(corpus["cases"]):
-        key_path = os.path.join(tmp, f"key{i}.jwk")
+        is_set = "keys" in case["key"]
+        key_path = os.path.join(tmp, f"key{i}.{'jwks' if is_set else 'jwk'}")
         with open(key_path, "w") as f:
             json.dump(case["key"], f)
-        args = [jot, "verify", "--key", key_path, "--alg", case["alg"], *case["args"], "-"]
+        args = [jot, "verify", "--jwks" if is_set else "--key", key_path, "--alg", case["alg"], *case["args"], "-"]
         proc = subprocess.run(args, input=case["token"], capture_output=True, text=True, timeout=30)
         if proc.returncode == 0:
             got = "valid"
@@ -19,6 +20,8 @@ with tempfile.TemporaryDirectory() as tmp:
             got = proc.stderr[len("error: "):].split(":", 1)[0]
         elif proc.returncode == 2 and case["expect"].startswith("key:") and case["expect"][4:] in proc.stderr:
             got = case["expect"]  # the key itself was refused, before any token was looked at
+        elif proc.returncode == 2 and case["expect"].startswith("usage:") and case["expect"][6:] in proc.stderr:
+            got = case["expect"]
         else:
             got = f"exit {proc.returncode}: {proc.stderr.strip()}"
         ok = got == case["expect"]

@@ -219,7 +219,7 @@ async function testAlgorithm(lib, adapter, alg, dir, failures) {
 
   row['jot rejects tampered'] = await cell(failures, `${alg} jot on a tampered ${lib} token`, async () => {
     check(libToken !== null, `no ${lib} token to tamper with`);
-    const r = jot(['verify', '--key', verifyFile, '--alg', alg, tamper(libToken)]);
+    const r = jot(['verify', '--key', verifyFile, '--alg', alg, '--iss', ISSUER, '--aud', AUDIENCE, tamper(libToken)]);
     check(r.status === 1, `jot verify exited with ${r.status}, expected 1`);
     check(r.err.startsWith('error: signature_invalid: '), `unexpected error: ${r.err.trim()}`);
   });

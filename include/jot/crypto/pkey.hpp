@@ -298,6 +298,13 @@ inline pkey_ptr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld
     return std::string(data, static_cast<std::size_t>(len));
 }
 
+/// Whether two keys have the same type and public value (private parts are not compared).
+[[nodiscard]] inline bool same_public_key(EVP_PKEY* a, EVP_PKEY* b) noexcept {
+    const bool same = a != nullptr && b != nullptr && EVP_PKEY_eq(a, b) == 1;
+    clear_errors();
+    return same;
+}
+
 /// A new EVP_PKEY holding only the public part of `k`. Null on failure.
 [[nodiscard]] inline pkey_ptr public_part(EVP_PKEY* k) {
     const std::string pem = to_pem(k, false);

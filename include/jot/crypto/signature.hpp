@@ -11,6 +11,7 @@
 #include <openssl/rsa.h>
 
 #include "ecdsa_der.hpp"
+#include "key_checks.hpp"
 #include "openssl.hpp"
 
 namespace jot::inline v0::crypto {
@@ -185,6 +186,11 @@ template <class Use>
         if (all_zero(sig.substr(0, half)) || all_zero(sig.substr(half))) return check::invalid;
         der = ecdsa_raw_to_der(sig);
         sig = der;
+    } else if (alg.family == key_family::okp && sig.size() == 64) {
+        // RFC 8032 §5.1.7 rejects S >= L. OpenSSL also accepts an R of small order (the identity, with
+        // S = a * k), which no honest signer makes (R = [r]B); jot refuses it, as libsodium does.
+        if (ed25519_small_order(sig.substr(0, 32)) || !ed25519_canonical_s(sig.substr(32)))
+            return check::invalid;
     }
     int verified = 0;
     const bool ran = detail::with_keyed_context(key, key_id, alg, false, [&](EVP_MD_CTX* ctx) {
