@@ -32,7 +32,9 @@ struct config {
     std::chrono::seconds access_ttl = std::chrono::minutes{15};
     std::chrono::seconds refresh_idle_ttl = std::chrono::days{14};
     std::chrono::seconds refresh_absolute_ttl = std::chrono::days{30};
-    std::chrono::seconds grace{0};
+    // Two tabs refreshing at once, or a retry after a lost answer, present the same refresh token twice:
+    // without a window the second counts as reuse and ends the session (the library default stays 0).
+    std::chrono::seconds grace{10};
     std::chrono::seconds leeway{0};
     std::size_t max_sessions = 100;
     std::string users_file{};
@@ -40,6 +42,8 @@ struct config {
     std::vector<std::string> clients{};  // ID:SECRET, for /introspect
     bool cookie_secure = true;
     std::string demo_api = "http://localhost:3000";  // the resource server the demo page at / calls
+    std::vector<std::string> allowed_origins{};      // pages of other origins that may POST /login, /logout
+    bool allow_weak_hashes = false;                  // accept users-file hashes below the OWASP Argon2id cost
     std::chrono::seconds rotate_keys_every{0};
     std::chrono::seconds keys_reload{2};
     jot_examples::http::server_options http{};  // --threads, --max-connections, timeouts, limits
@@ -91,6 +95,13 @@ struct config {
         ->envname(jot_examples::env_name("--cookie-secure"));
     app.add_option("--demo-api", c.demo_api, "the resource server URL the demo page at / calls")
         ->envname(jot_examples::env_name("--demo-api"));
+    app.add_option("--allowed-origin", c.allowed_origins,
+                   "an origin besides the server's own whose pages may POST /login and /logout (repeatable)")
+        ->envname(jot_examples::env_name("--allowed-origin"))
+        ->allow_extra_args(false);
+    app.add_flag("--allow-weak-hashes", c.allow_weak_hashes,
+                 "accept users-file hashes below m=19456,t=2,p=1 (each is rehashed at its next login)")
+        ->envname(jot_examples::env_name("--allow-weak-hashes"));
     add_duration(app, "--rotate-keys-every", c.rotate_keys_every,
                  "make a new signing key when the newest is this old (0s: only on SIGHUP)", true);
     add_duration(app, "--keys-reload", c.keys_reload, "how often to look for keys other instances added");
@@ -100,7 +111,7 @@ struct config {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return app.exit(e) == 0 ? 0 : 2;  // --help is 0; every mistake is 2, as for a bad value below
     }
     const auto alg = jot::algorithm_from_name(c.alg);
     if (!alg || jot::traits(*alg).family == jot::key_family::hmac) {

@@ -81,7 +81,7 @@ int run(jot_auth::config& c) {
     const auto retain = c.access_ttl + c.leeway + std::chrono::minutes{1};
     jot_auth::key_directory keys(c.keys, alg, retain, say);
 
-    jot_auth::user_db users;
+    jot_auth::user_db users({}, 0, c.allow_weak_hashes);
     if (!c.users_file.empty()) users.load_file(c.users_file, jot_examples::read_text_file(c.users_file));
     for (const auto& u : c.users) users.add_spec(u);
     if (users.empty()) say("warning: no users (--users FILE or --user NAME:PASSWORD); every login fails");
@@ -107,9 +107,11 @@ int run(jot_auth::config& c) {
     jot_auth::service svc(keys.ring(), opts, std::make_shared<jot_examples::any_store>(store));
 
     jot_examples::http::router router;
-    jot_auth::auth_routes routes(
-        svc, users, clients,
-        {.client_id = c.client_id, .cookie_secure = c.cookie_secure, .demo_api = c.demo_api});
+    jot_auth::auth_routes routes(svc, users, clients,
+                                 {.client_id = c.client_id,
+                                  .cookie_secure = c.cookie_secure,
+                                  .demo_api = c.demo_api,
+                                  .allowed_origins = c.allowed_origins});
     routes.install(router);
     jot_examples::http::server server(c.http, router, log);
     const auto port = server.listen(c.host, static_cast<unsigned short>(c.port));

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>  // CRYPTO_memcmp
 #include <openssl/evp.h>     // EVP_Digest, EVP_sha256
 
+#include <algorithm>    // std::find
 #include <array>        // std::array
 #include <chrono>       // std::chrono::seconds
 #include <cstdint>      // std::int64_t
@@ -32,7 +33,12 @@ namespace jot_auth {
 using service = jot::basic_token_service<jot_examples::any_store>;
 namespace http = jot_examples::http;
 
-inline constexpr std::string_view refresh_cookie = "jot_refresh";
+/// The refresh cookie's name. With Secure it takes the __Host- prefix (RFC 6265bis §4.1.3.2): the browser
+/// then accepts it only from this origin, Secure, with Path=/ and no Domain, so a sibling subdomain cannot
+/// plant one that shadows it.
+[[nodiscard]] inline std::string_view refresh_cookie_name(bool secure) noexcept {
+    return secure ? "__Host-jot_refresh" : "jot_refresh";
+}
 
 /// SHA-256 of `data`.
 inline std::array<unsigned char, 32> sha256_of(std::string_view data) {
@@ -75,6 +81,9 @@ struct route_options {
     std::string client_id = "jot-example-web";
     bool cookie_secure = true;
     std::string demo_api{};  // the resource server the demo page calls
+    /// Origins besides the server's own (its Host) whose pages may POST /login and /logout, e.g.
+    /// "https://app.example".
+    std::vector<std::string> allowed_origins{};
 };
 
 /// The endpoints of the auth server. Every handler is thread-safe (the service, users and clients are).
@@ -125,6 +134,7 @@ private:
 
     // POST /login {"username","password"}: Argon2id check, then a new session.
     void login(const http::request& req, http::response& res) {
+        if (refuse_cross_site(req, res)) return;
         const auto p = http::read_params(req, res);
         if (!p) return;
         const std::string* user = p->find("username");
@@ -133,7 +143,14 @@ private:
             http::send_error(res, 400, "invalid_request", "username and password are required strings");
             return;
         }
-        if (!users_.verify(*user, *password)) {
+        const auto verdict = users_.verify(*user, *password);
+        if (verdict == user_db::verdict::busy) {
+            res.set_header("Retry-After", "1");
+            http::send_error(res, 503, "temporarily_unavailable",
+                             "too many logins at once; try again shortly");
+            return;
+        }
+        if (verdict != user_db::verdict::match) {
             http::send_error(res, 401, "invalid_credentials", "wrong username or password");
             return;
         }
@@ -181,7 +198,7 @@ private:
             http::send_error(res, 403, "invalid_request", "the X-CSRF: 1 header is required");
             return;
         }
-        const auto rt = http::cookie(req, refresh_cookie);
+        const auto rt = http::cookie(req, refresh_cookie_name(o_.cookie_secure));
         if (!rt || rt->empty()) {
             http::send_error(res, 400, "invalid_request", "no refresh cookie");
             return;
@@ -199,6 +216,7 @@ private:
 
     // POST /logout: revokes the family of the refresh token in the body or the cookie; 204 even if unknown.
     void logout(const http::request& req, http::response& res) {
+        if (refuse_cross_site(req, res)) return;
         const auto p = http::read_params(req, res, true);
         if (!p) return;
         std::optional<std::string> rt;
@@ -207,7 +225,7 @@ private:
         else if (const auto* t = p->find("token"))
             rt = *t;
         else
-            rt = http::cookie(req, refresh_cookie);
+            rt = http::cookie(req, refresh_cookie_name(o_.cookie_secure));
         if (rt && !revoke_session(*rt)) {
             http::send_error(res, 503, "temporarily_unavailable", "the token store is unavailable");
             return;
@@ -400,15 +418,32 @@ private:
                                  t.refresh_expires_at - std::chrono::system_clock::now())
                                  .count();
         res.set_header("Set-Cookie",
-                       std::string(refresh_cookie) + "=" + t.refresh_token + "; HttpOnly" +
-                           (o_.cookie_secure ? "; Secure" : "") +
+                       std::string(refresh_cookie_name(o_.cookie_secure)) + "=" + t.refresh_token +
+                           "; HttpOnly" + (o_.cookie_secure ? "; Secure" : "") +
                            "; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age > 0 ? max_age : 0));
     }
 
     void clear_refresh_cookie(http::response& res) const {
-        res.set_header("Set-Cookie", std::string(refresh_cookie) + "=; HttpOnly" +
+        res.set_header("Set-Cookie", std::string(refresh_cookie_name(o_.cookie_secure)) + "=; HttpOnly" +
                                          (o_.cookie_secure ? "; Secure" : "") +
                                          "; SameSite=Strict; Path=/; Max-Age=0");
+    }
+
+    /// Login CSRF and forced logout: a page of another site could POST a form to /login (and set its own
+    /// session in the victim's browser) or to /logout. Browsers say where a request comes from in
+    /// Sec-Fetch-Site and Origin; a request from elsewhere gets 403. Clients that are not browsers send
+    /// neither and pass.
+    bool refuse_cross_site(const http::request& req, http::response& res) const {
+        bool foreign = req.header("Sec-Fetch-Site") == "cross-site";
+        if (const auto origin = req.header("Origin"); !origin.empty() && !foreign) {
+            const auto scheme_end = origin.find("://");
+            const bool own =
+                scheme_end != std::string_view::npos && origin.substr(scheme_end + 3) == req.header("Host");
+            foreign = !own && std::find(o_.allowed_origins.begin(), o_.allowed_origins.end(), origin) ==
+                                  o_.allowed_origins.end();
+        }
+        if (foreign) http::send_error(res, 403, "invalid_request", "cross-site requests are refused here");
+        return foreign;
     }
 
     static void store_failure(http::response& res, std::error_code ec) {

@@ -76,7 +76,7 @@ struct config {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return app.exit(e) == 0 ? 0 : 2;  // --help is 0; every mistake is 2
     }
     if (!c.jwks_url.starts_with("http://") && !c.jwks_url.starts_with("https://")) {
         std::fprintf(stderr, "resource_server: --jwks-url must be an http:// or https:// URL\n");

@@ -47,7 +47,7 @@ function start(binary, args) {
 const accessTtl = 4;
 start(authBinary, ["--port", String(authPort), "--store", store, "--keys", join(work, "keys"), "--issuer", auth,
                    "--audience", "posts", "--user", "Kyle:correct horse", "--access-ttl", `${accessTtl}s`,
-                   "--demo-api", resource]);
+                   "--demo-api", resource, "--grace", "0s"]);  // no grace: only the page keeps two tabs apart
 await waitFor(`${auth}/healthz`);
 start(resourceBinary, ["--port", String(resourcePort), "--jwks-url", `${auth}/.well-known/jwks.json`, "--issuer", auth,
                        "--audience", "posts", "--store", store, "--cors-origin", auth]);
@@ -127,6 +127,27 @@ try {
   await second.locator("#error:not(:empty)").waitFor({ timeout: 5000 }).catch(() => {});
   await check("the second browser is logged out too: posts and refresh fail, and the person is told", second,
               async () => !(await text(second, "#posts")).includes("•") && (await text(second, "#error")) !== "");
+
+  // Two tabs opening together with a live cookie and no access token: one refresh between them (a second
+  // refresh with the same cookie would be reuse and end the session, with --grace 0s).
+  const context = await browser.newContext();
+  const opener = await context.newPage();
+  await opener.goto(`${auth}/`);
+  await opener.fill("#username", "Kyle");
+  await opener.fill("#password", "correct horse");
+  await opener.click("#login");
+  await opener.locator("#session-panel").waitFor();
+  await opener.close();
+  const [tabA, tabB] = await Promise.all([context.newPage(), context.newPage()]);
+  await Promise.all([tabA.goto(`${auth}/`), tabB.goto(`${auth}/`)]);
+  await Promise.all([tabA.locator("#session-panel").waitFor(), tabB.locator("#session-panel").waitFor()]);
+  const refreshed = Number(await text(tabA, "#refresh-count")) + Number(await text(tabB, "#refresh-count"));
+  await tabA.click("#load-posts");
+  await tabB.click("#load-posts");
+  await sleep(500);
+  await check("two tabs opened together share one refresh and both stay logged in", tabB,
+              async () => refreshed === 1 && (await text(tabA, "#posts")).includes("•") &&
+                          (await text(tabB, "#posts")).includes("•") && (await text(tabB, "#error")) === "");
 } catch (e) {
   console.error(e);
   ++failed;

@@ -104,12 +104,17 @@ export function start(binary, args, { cwd, env = {}, name = 'server' } = {}) {
 export const USERS = ['--user', 'Kyle:kyle-password', '--user', 'Jim:jim-password'];
 export const CLIENT = ['--client', 'api-gateway:gateway-secret'];
 
+// Starts an auth server on the memory store with the test users. Tests of reuse detection need a replay to
+// count at once, so the grace window is 0s unless a test names --grace or asks for { defaults: true }.
 export async function startAuth(extra = [], opts = {}) {
     const dir = opts.cwd ?? freshDir();
     const hasStore = extra.includes('--store');
     const hasKeys = extra.includes('--keys');
-    const args = [...(hasStore ? [] : ['--store', 'memory']), ...(hasKeys ? [] : ['--keys', join(dir, 'keys')]), ...USERS, ...CLIENT, ...extra];
-    const auth = await start(AUTH, args, { cwd: dir, name: 'auth_server', ...opts });
+    const grace = extra.includes('--grace') || opts.defaults ? [] : ['--grace', '0s'];
+    const args = [...(hasStore ? [] : ['--store', 'memory']), ...(hasKeys ? [] : ['--keys', join(dir, 'keys')]), ...grace, ...USERS, ...CLIENT, ...extra];
+    const { defaults, ...startOpts } = opts;
+    void defaults;
+    const auth = await start(AUTH, args, { cwd: dir, name: 'auth_server', ...startOpts });
     auth.dir = dir;
     return auth;
 }
@@ -143,7 +148,7 @@ export async function login(auth, user = 'Kyle', password = 'kyle-password') {
 
 export const refreshForm = (auth, rt) => call(`${auth.url}/token`, form({ grant_type: 'refresh_token', refresh_token: rt }));
 export const posts = (rs, at) => call(`${rs.url}/posts`, { headers: at === undefined ? {} : { authorization: `Bearer ${at}` } });
-export const cookieValue = (setCookie) => /^jot_refresh=([^;]*)/.exec(setCookie ?? '')?.[1];
+export const cookieValue = (setCookie) => /^(?:__Host-)?jot_refresh=([^;]*)/.exec(setCookie ?? '')?.[1];
 export const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid;
 export const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url'));
 

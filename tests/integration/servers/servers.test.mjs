@@ -110,12 +110,12 @@ describe('the cookie flow', () => {
         const rt0 = cookieValue(c);
         assert.equal(rt0, l.body.refresh_token);
 
-        const noCsrf = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `jot_refresh=${rt0}` } });
+        const noCsrf = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `__Host-jot_refresh=${rt0}` } });
         assert.equal(noCsrf.status, 403);
         const noCookie = await call(`${auth.url}/refresh`, { method: 'POST', headers: { 'x-csrf': '1' } });
         assert.equal(noCookie.status, 400);
 
-        const r1 = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `other=1; jot_refresh=${rt0}`, 'x-csrf': '1' } });
+        const r1 = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `other=1; __Host-jot_refresh=${rt0}`, 'x-csrf': '1' } });
         assert.equal(r1.status, 200, JSON.stringify(r1.body));
         assert.equal(r1.headers.get('cache-control'), 'no-store');
         assert.equal(typeof r1.body.access_token, 'string');
@@ -124,18 +124,18 @@ describe('the cookie flow', () => {
         assert.ok(rt1 && rt1 !== rt0);
 
         // The old cookie again: reuse. The family is revoked and the cookie cleared.
-        const reuse = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `jot_refresh=${rt0}`, 'x-csrf': '1' } });
+        const reuse = await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `__Host-jot_refresh=${rt0}`, 'x-csrf': '1' } });
         assertInvalidGrant(reuse);
-        assert.match(reuse.cookies[0] ?? '', /^jot_refresh=;.*Max-Age=0/);
-        assertInvalidGrant(await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `jot_refresh=${rt1}`, 'x-csrf': '1' } }));
+        assert.match(reuse.cookies[0] ?? '', /^__Host-jot_refresh=;.*Max-Age=0/);
+        assertInvalidGrant(await call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: `__Host-jot_refresh=${rt1}`, 'x-csrf': '1' } }));
     });
 
     test('/logout takes the refresh token from the cookie and clears it; 204 even if unknown', async () => {
         const auth = await startAuth();
         const l = await login(auth);
-        const out = await call(`${auth.url}/logout`, { method: 'POST', headers: { cookie: `jot_refresh=${l.body.refresh_token}` } });
+        const out = await call(`${auth.url}/logout`, { method: 'POST', headers: { cookie: `__Host-jot_refresh=${l.body.refresh_token}` } });
         assert.equal(out.status, 204);
-        assert.match(out.cookies[0] ?? '', /^jot_refresh=;.*Max-Age=0/);
+        assert.match(out.cookies[0] ?? '', /^__Host-jot_refresh=;.*Max-Age=0/);
         assertInvalidGrant(await refreshForm(auth, l.body.refresh_token));
         assert.equal((await call(`${auth.url}/logout`, json({ refresh_token: 'garbage' }))).status, 204);
         assert.equal((await call(`${auth.url}/logout`, { method: 'POST' })).status, 204);
@@ -411,8 +411,8 @@ describe('bad input', () => {
         await expect4xx(await post('/token', '{}'), 400, 'invalid_request');
         for (const garbage of ['garbage', 'a'.repeat(22) + '.' + 'b'.repeat(43), '\u00e9'.repeat(40), 'x'.repeat(4000)])
             assertInvalidGrant(await post('/token', JSON.stringify({ refresh_token: garbage })));
-        await expect4xx(await post('/refresh', '', 'text/plain', { cookie: 'jot_refresh=%%%garbage', 'x-csrf': '1' }), 400, 'invalid_grant');
-        await expect4xx(await post('/refresh', '', 'text/plain', { cookie: 'jot_refresh', 'x-csrf': '1' }), 400, 'invalid_request');
+        await expect4xx(await post('/refresh', '', 'text/plain', { cookie: '__Host-jot_refresh=%%%garbage', 'x-csrf': '1' }), 400, 'invalid_grant');
+        await expect4xx(await post('/refresh', '', 'text/plain', { cookie: '__Host-jot_refresh', 'x-csrf': '1' }), 400, 'invalid_request');
         await expect4xx(await post('/logout', 'not json'), 400, 'invalid_request');
         await expect4xx(await post('/introspect', 'token=x', 'application/x-www-form-urlencoded', { authorization: 'Basic ' + 'A'.repeat(5000) }), 401, 'invalid_client');
         await expect4xx(await call(`${auth.url}/nowhere`), 404);
@@ -458,12 +458,65 @@ describe('bad input', () => {
     });
 });
 
+describe('login and cookie hardening', () => {
+    test('the refresh cookie is __Host- prefixed when Secure, plain jot_refresh without', async () => {
+        const secure = await login(await startAuth());
+        assert.match(secure.cookies[0], /^__Host-jot_refresh=[^;]+; HttpOnly; Secure; SameSite=Strict; Path=\/; Max-Age=\d+$/);
+        assert.doesNotMatch(secure.cookies[0], /Domain=/i);
+        const plain = await login(await startAuth(['--no-cookie-secure']));
+        assert.match(plain.cookies[0], /^jot_refresh=[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/);
+    });
+
+    test('cross-site /login and /logout get 403; the own origin and --allowed-origin pass', async () => {
+        const auth = await startAuth(['--allowed-origin', 'https://app.example']);
+        const creds = { username: 'Kyle', password: 'kyle-password' };
+        const post = (path, headers) => call(`${auth.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(creds) });
+        for (const path of ['/login', '/logout']) {
+            for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, { origin: 'null' }]) {
+                const r = await post(path, headers);
+                assert.equal(r.status, 403, `${path} ${JSON.stringify(headers)}`);
+                assert.equal(r.body.error, 'invalid_request');
+                assert.equal(r.cookies.length, 0);
+            }
+        }
+        assert.equal((await post('/login', { origin: auth.url, 'sec-fetch-site': 'same-origin' })).status, 200);
+        assert.equal((await post('/login', { origin: 'https://app.example' })).status, 200);
+        assert.equal((await post('/login', {})).status, 200);  // not a browser: neither header
+        assert.equal((await post('/logout', { origin: auth.url })).status, 204);
+    });
+
+    test('on defaults, two concurrent cookie refreshes both succeed with one new cookie', async () => {
+        const auth = await startAuth([], { defaults: true });
+        const l = await login(auth);
+        const refresh = () => call(`${auth.url}/refresh`, { method: 'POST', headers: { cookie: l.cookies[0].split(';')[0], 'x-csrf': '1' } });
+        const [a, b] = await Promise.all([refresh(), refresh()]);
+        assert.equal(a.status, 200, JSON.stringify(a.body));
+        assert.equal(b.status, 200, JSON.stringify(b.body));
+        assert.equal(cookieValue(a.cookies[0]), cookieValue(b.cookies[0]));
+        assert.notEqual(cookieValue(a.cookies[0]), cookieValue(l.cookies[0]));
+    });
+
+    test('a users file with a hash below the OWASP cost stops the server with status 2 unless --allow-weak-hashes', async () => {
+        const dir = freshDir();
+        // m=8 KiB, t=1: Argon2's cheapest cost; such a hash is quick to brute-force and its timing stands out.
+        const cheap = '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$0dJ2zhxT1+NzDzZLe6G3RFDD6gy6h6XbWp5oHkspQzs';
+        writeFileSync(join(dir, 'users.json'), JSON.stringify({ Kyle: cheap }));
+        const r = spawnSync(AUTH, ['--store', 'memory', '--keys', join(dir, 'keys'), '--users', join(dir, 'users.json'), '--port', '0'],
+            { cwd: dir, env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /below the server's m=19456,t=2.*--allow-weak-hashes/);
+        const ok = await start(AUTH, ['--store', 'memory', '--keys', join(dir, 'keys'), '--users', join(dir, 'users.json'), '--allow-weak-hashes'], { cwd: dir, name: 'auth_server' });
+        assert.equal((await call(`${ok.url}/healthz`)).status, 200);
+        await ok.stop();
+    });
+});
+
 describe('configuration', () => {
     const fails = (args, env = {}) => spawnSync(AUTH, args, { cwd: freshDir(), env: cleanEnv(env), encoding: 'utf8', timeout: 20000 });
 
     test('unknown flags and bad values stop the server with a clear message', () => {
         let r = fails(['--store', 'memory', '--no-such-flag']);
-        assert.notEqual(r.status, 0);
+        assert.equal(r.status, 2);
         assert.match(r.stderr + r.stdout, /no-such-flag/);
         r = fails(['--store', 'memory', '--access-ttl', '5x']);
         assert.notEqual(r.status, 0);
