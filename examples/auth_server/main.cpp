@@ -112,7 +112,7 @@ int run(jot_auth::config& c) {
                                   .cookie_secure = c.cookie_secure,
                                   .demo_api = c.demo_api,
                                   .allowed_origins = c.allowed_origins});
-    routes.install(router);
+    routes.install(router, c.store != "memory");
     jot_examples::http::server server(c.http, router, log);
     const auto port = server.listen(c.host, static_cast<unsigned short>(c.port));
     jot_examples::watch_signals(

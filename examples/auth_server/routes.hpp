@@ -92,9 +92,11 @@ public:
     auth_routes(service& svc, const user_db& users, const client_db& clients, route_options o)
         : svc_(svc), users_(users), clients_(clients), o_(std::move(o)) {}
 
-    /// Routes every endpoint to `r`. Every handler but the demo page's runs on the work pool: each calls
-    /// the store or hashes a password.
-    void install(http::router& r) {
+    /// Routes every endpoint to `r`. /login hashes a password and always runs on the work pool; the other
+    /// endpoints call the store, and run there too when `store_blocks` (SQLite, Redis: disk and network
+    /// waits). The memory store never waits on I/O, so with it they run on the I/O threads, without the
+    /// hop to the pool and back. The demo page never waits.
+    void install(http::router& r, bool store_blocks = true) {
         const auto to = [this](void (auth_routes::*serve)(const http::request&, http::response&)) {
             return [this, serve](const http::request& req) {
                 http::response res;
@@ -102,15 +104,16 @@ public:
                 return res;
             };
         };
-        r.post("/login", to(&auth_routes::login));
-        r.post("/token", to(&auth_routes::token));
-        r.post("/refresh", to(&auth_routes::refresh_cookie_flow));
-        r.post("/logout", to(&auth_routes::logout));
-        r.post("/logout-all", to(&auth_routes::logout_all));
-        r.post("/revoke", to(&auth_routes::revoke));
-        r.post("/introspect", to(&auth_routes::introspect));
-        r.get("/.well-known/jwks.json", to(&auth_routes::jwks));
-        r.get("/healthz", to(&auth_routes::health));
+        const auto store_call = store_blocks ? http::execution::work_pool : http::execution::io_thread;
+        r.post("/login", to(&auth_routes::login), http::execution::work_pool);
+        r.post("/token", to(&auth_routes::token), store_call);
+        r.post("/refresh", to(&auth_routes::refresh_cookie_flow), store_call);
+        r.post("/logout", to(&auth_routes::logout), store_call);
+        r.post("/logout-all", to(&auth_routes::logout_all), store_call);
+        r.post("/revoke", to(&auth_routes::revoke), store_call);
+        r.post("/introspect", to(&auth_routes::introspect), store_call);
+        r.get("/.well-known/jwks.json", to(&auth_routes::jwks), store_call);
+        r.get("/healthz", to(&auth_routes::health), store_call);
         r.get("/", to(&auth_routes::demo), http::execution::io_thread);
     }
 
