@@ -64,6 +64,15 @@ struct subject_revocation {
     friend bool operator==(const subject_revocation&, const subject_revocation&) = default;
 };
 
+/// What a store holds on one access token's revocation, read in one step by `lookup_access`: the three
+/// facts the access-token revocation check needs (see access_revocation.hpp).
+struct access_lookup {
+    bool denied = false;                     // the jti is on the denylist and now < until
+    std::optional<time_point> not_before{};  // the subject's not-before, if set and now < until
+    std::optional<family_record> session{};  // the token's family (sid), if held
+    friend bool operator==(const access_lookup&, const access_lookup&) = default;
+};
+
 /// Every record a store holds, for tests and audits. Holds no refresh-token secret.
 struct store_dump {
     std::vector<family_record> families{};
@@ -157,6 +166,7 @@ struct rotate_outcome {
 /// | `s.deny_jti(jti, until)` | `result<void>` | puts an access token's jti on the denylist until `until` (the later time wins if present) | one step |
 /// | `s.is_denied(jti, now)` | `result<bool>` | true if `jti` is on the denylist and `now < until` | read |
 /// | `s.subject_not_before(sub, now)` | `result<std::optional<time_point>>` | the subject's not-before, if set and `now < until` | read |
+/// | `s.lookup_access(jti, sub, sid, now)` | `result<access_lookup>` | at once: `denied` as `is_denied(jti, now)`, `not_before` as `subject_not_before(sub, now)`, `session` as `find_family(sid)` (`nullopt` without a lookup when `sid` is empty) | read: one round trip on a networked store (one pipeline or script), one snapshot where the backend has them |
 /// | `s.purge_expired(now)` | `result<std::size_t>` | removes tokens with `now >= idle_expiry`; families with `now >= absolute_expiry` or no token left, with their tokens; denylist and not-before entries with `now >= until`; clears sealed successors with `now >= grace_until`; returns the number of records removed | one step |
 /// | `s.dump()` | `result<store_dump>` | every record (tests and audits: as large as the store, never for a request path) | read (one consistent snapshot) |
 ///
@@ -178,6 +188,7 @@ struct rotate_outcome {
 template <class S>
 concept refresh_store = requires(S& s, const family_record& f, const token_record& t, const rotate_request& r,
                                  std::string_view id, const secret_hash& h, time_point now, std::size_t cap) {
+    { s.lookup_access(id, id, id, now) } -> std::same_as<result<access_lookup>>;
     { s.create_family(f, t, cap) } -> std::same_as<result<std::vector<std::string>>>;
     { s.rotate(r) } -> std::same_as<result<rotate_outcome>>;
     { s.find_token(id) } -> std::same_as<result<std::optional<token_record>>>;
