@@ -52,6 +52,7 @@ enum class errc {
     key_algorithm_mismatch,  // key of the wrong family or curve for the algorithm
     key_use_forbidden,       // JWK alg/use/key_ops forbid this use
     key_not_private,         // signing needs a private key
+    keys_unavailable,        // a key source holds no keys (never fetched, or stale beyond its limit)
     // lifecycle: refresh tokens and stores
     refresh_token_malformed = 400,
     refresh_token_not_found,
@@ -180,6 +181,7 @@ inline const char* name(errc e) noexcept {
         JOT_ERRC_NAME(key_algorithm_mismatch)
         JOT_ERRC_NAME(key_use_forbidden)
         JOT_ERRC_NAME(key_not_private)
+        JOT_ERRC_NAME(keys_unavailable)
         JOT_ERRC_NAME(refresh_token_malformed)
         JOT_ERRC_NAME(refresh_token_not_found)
         JOT_ERRC_NAME(refresh_token_expired)
@@ -267,6 +269,8 @@ inline std::string error_category_impl::message(int ev) const {
             return "key parameters (alg, use, key_ops) forbid this use";
         case errc::key_not_private:
             return "signing needs a private key";
+        case errc::keys_unavailable:
+            return "no verification keys are available";
         case errc::refresh_token_malformed:
             return "refresh token is malformed";
         case errc::refresh_token_not_found:
