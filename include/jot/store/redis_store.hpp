@@ -81,10 +81,22 @@ struct redis_endpoint {
     std::string password{};
 };
 
-/// Reads a URL; throws setup_error when it is not one of the accepted forms.
+/// The URL with the password of its credentials, if any, replaced by "***": for logs and messages.
+inline std::string redis_url_for_display(std::string_view url) {
+    if (!url.starts_with("redis://")) return std::string(url);
+    const auto rest = url.substr(8);
+    const auto at = rest.rfind('@');
+    if (at == std::string_view::npos) return std::string(url);
+    const auto colon = rest.substr(0, at).find(':');
+    const auto user = colon == std::string_view::npos ? std::string_view{} : rest.substr(0, colon);
+    return "redis://" + std::string(user) + ":***" + std::string(rest.substr(at));
+}
+
+/// Reads a URL; throws setup_error when it is not one of the accepted forms (its message never holds the
+/// password).
 inline redis_endpoint parse_redis_url(std::string_view url) {
     const auto bad = [&url](const char* why) -> setup_error {
-        return setup_error(std::string("jot: redis_store_options.url '") + std::string(url) + "': " + why);
+        return setup_error("jot: redis_store_options.url '" + redis_url_for_display(url) + "': " + why);
     };
     redis_endpoint e;
     if (url.starts_with("unix://")) {
@@ -433,7 +445,8 @@ public:
             idle_.push_back(std::move(c));
             ++open_;
         } catch (const detail::redis_failure& e) {
-            throw setup_error("jot: cannot use Redis at '" + options_.url + "': " + e.what);
+            throw setup_error("jot: cannot use Redis at '" + detail::redis_url_for_display(options_.url) +
+                              "': " + e.what);
         }
     }
     redis_store(const redis_store&) = delete;
