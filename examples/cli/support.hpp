@@ -162,26 +162,4 @@ inline std::string random_id() {
     return jot::base64url_encode(std::span<const std::byte>(bytes));
 }
 
-/// A compact JWS split into its parts and decoded, WITHOUT any verification.
-struct unverified_parts {
-    nlohmann::json header;
-    std::string payload;  // raw bytes
-};
-
-/// Decodes a compact JWS without verifying it; fails with token_malformed, base64_invalid or header_invalid.
-inline jot::result<unverified_parts> decode_unverified(std::string_view token) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    for (std::size_t dot; (dot = token.find('.', start)) != std::string_view::npos; start = dot + 1)
-        parts.push_back(token.substr(start, dot - start));
-    parts.push_back(token.substr(start));
-    if (parts.size() != 3 || parts[0].empty()) return jot::errc::token_malformed;
-    const auto header = jot::base64url_decode(parts[0]);
-    auto payload = jot::base64url_decode(parts[1]);
-    if (!header || !payload) return jot::errc::base64_invalid;
-    auto h = nlohmann::json::parse(*header, nullptr, false);
-    if (!h.is_object()) return jot::errc::header_invalid;
-    return unverified_parts{std::move(h), *std::move(payload)};
-}
-
 }  // namespace jot_cli
