@@ -49,7 +49,7 @@ struct access_facts;
 struct token_service_options;
 struct issued_tokens;
 
-// remote_jwks.hpp
+// jwks_fetch.hpp, remote_jwks.hpp
 struct jwks_request;
 struct jwks_response;
 struct jwks_failure;
