@@ -56,13 +56,14 @@ struct access_facts {
 }
 
 /// The revocation check of an access token that verified: one `lookup_access` on `store` (one round trip on
-/// a networked store), then the rule above. Used by token_service::verify_access and by resource servers
+/// a networked store; three lookups on a store that does not model access_lookup_store), then the rule
+/// above. Used by token_service::verify_access and by resource servers
 /// that hold the store. Fails with token_revoked, claim_missing, or store errors (it fails closed).
 /// Thread-safe as the store is.
 template <refresh_store Store>
 [[nodiscard]] result<void> check_revocation(Store& store, const access_facts& t, time_point now) {
     if (t.session.empty()) return errc::claim_missing;
-    const auto held = store.lookup_access(t.jwt_id, t.subject, t.session, now);
+    const auto held = jot::lookup_access(store, t.jwt_id, t.subject, t.session, now);
     if (!held) return held.error();
     return check_revocation(t, *held, now);
 }

@@ -51,7 +51,13 @@ struct counting_store : jot::memory_store {
         return memory_store::find_family(id);
     }
 };
-static_assert(jot::refresh_store<counting_store>);
+static_assert(jot::access_lookup_store<counting_store>);
+
+/// A refresh_store without the lookup_access extension (as a store written before it).
+struct plain_store : counting_store {
+    void lookup_access() = delete;
+};
+static_assert(jot::refresh_store<plain_store> && !jot::access_lookup_store<plain_store>);
 
 }  // namespace
 
@@ -130,4 +136,21 @@ TEST_CASE("check_revocation over a store makes one lookup_access and no other re
     CHECK(svc.verify_access(t.access_token).error() == errc::token_revoked);
     CHECK(store->lookups == 2);
     CHECK(store->single_reads == 0);
+}
+
+TEST_CASE("check_revocation works over a refresh_store without lookup_access, with three reads") {
+    auto ring = std::make_shared<jot::key_ring>(jot::algorithm::es256,
+                                                jot::key::generate(jot::algorithm::es256).value());
+    auto store = std::make_shared<plain_store>();
+    jot::basic_token_service<plain_store, jot::manual_clock> svc(
+        ring, {.issuer = "https://auth.example", .audience = {"api"}}, store);
+    const auto t = svc.login("alice", "web").value();
+    CHECK(svc.verify_access(t.access_token));
+    CHECK(store->single_reads == 3);
+    CHECK(svc.revoke_token(t.refresh_token).value());
+    CHECK(svc.verify_access(t.access_token).error() == errc::token_revoked);
+    const auto v = jot::lookup_access(*store, "j", "alice", t.family_id, svc.clock().now()).value();
+    CHECK_FALSE(v.denied);
+    REQUIRE(v.session);
+    CHECK(v.session->revoked);
 }

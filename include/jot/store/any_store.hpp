@@ -19,8 +19,9 @@
 namespace jot::inline v0 {
 
 /// Any refresh_store behind one virtual call per operation, so that a server can choose its backend from
-/// configuration. Copies share the backend. Each operation is the held backend's, with its atomicity and
-/// thread safety; see refresh_store.hpp.
+/// configuration. It models access_lookup_store whatever it holds (see lookup_access in refresh_store.hpp).
+/// Copies share the backend. Each operation is the held backend's, with its atomicity and thread safety; see
+/// refresh_store.hpp.
 class any_store {
 public:
     /// Holds `store`; `description` says what it is, for a start-up log line (never a password). Throws
@@ -143,7 +144,7 @@ private:
         }
         result<access_lookup> lookup_access(std::string_view jti, std::string_view sub, std::string_view sid,
                                             time_point now) override {
-            return s->lookup_access(jti, sub, sid, now);
+            return jot::lookup_access(*s, jti, sub, sid, now);
         }
         result<std::size_t> purge_expired(time_point now) override { return s->purge_expired(now); }
         result<store_dump> dump() override { return s->dump(); }
@@ -154,7 +155,7 @@ private:
     std::string description_;
 };
 
-static_assert(refresh_store<any_store>);
+static_assert(access_lookup_store<any_store>);
 static_assert(std::is_same_v<jot::v0::any_store, jot::any_store>);
 
 /// A backend that open_store can name by URL. Each backend's opener lives in its own header

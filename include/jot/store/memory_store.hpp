@@ -312,7 +312,7 @@ private:
     time_point next_purge_{};
 };
 
-static_assert(refresh_store<memory_store>);
+static_assert(access_lookup_store<memory_store>);
 static_assert(std::is_same_v<jot::v0::memory_store, jot::memory_store>);
 
 }  // namespace jot::inline v0

@@ -1090,7 +1090,7 @@ private:
     mutable std::size_t open_ = 0;
 };
 
-static_assert(refresh_store<redis_store>);
+static_assert(access_lookup_store<redis_store>);
 static_assert(std::is_same_v<jot::v0::redis_store, jot::redis_store>);
 
 }  // namespace jot::inline v0

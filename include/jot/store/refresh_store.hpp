@@ -9,6 +9,7 @@
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <utility>      // std::move
 #include <vector>       // std::vector
 
 #include "../clock.hpp"
@@ -166,7 +167,6 @@ struct rotate_outcome {
 /// | `s.deny_jti(jti, until)` | `result<void>` | puts an access token's jti on the denylist until `until` (the later time wins if present) | one step |
 /// | `s.is_denied(jti, now)` | `result<bool>` | true if `jti` is on the denylist and `now < until` | read |
 /// | `s.subject_not_before(sub, now)` | `result<std::optional<time_point>>` | the subject's not-before, if set and `now < until` | read |
-/// | `s.lookup_access(jti, sub, sid, now)` | `result<access_lookup>` | at once: `denied` as `is_denied(jti, now)`, `not_before` as `subject_not_before(sub, now)`, `session` as `find_family(sid)` (`nullopt` without a lookup when `sid` is empty) | read: one round trip on a networked store (one pipeline or script), one snapshot where the backend has them |
 /// | `s.purge_expired(now)` | `result<std::size_t>` | removes tokens with `now >= idle_expiry`; families with `now >= absolute_expiry` or no token left, with their tokens; denylist and not-before entries with `now >= until`; clears sealed successors with `now >= grace_until`; returns the number of records removed | one step |
 /// | `s.dump()` | `result<store_dump>` | every record (tests and audits: as large as the store, never for a request path) | read (one consistent snapshot) |
 ///
@@ -188,7 +188,6 @@ struct rotate_outcome {
 template <class S>
 concept refresh_store = requires(S& s, const family_record& f, const token_record& t, const rotate_request& r,
                                  std::string_view id, const secret_hash& h, time_point now, std::size_t cap) {
-    { s.lookup_access(id, id, id, now) } -> std::same_as<result<access_lookup>>;
     { s.create_family(f, t, cap) } -> std::same_as<result<std::vector<std::string>>>;
     { s.rotate(r) } -> std::same_as<result<rotate_outcome>>;
     { s.find_token(id) } -> std::same_as<result<std::optional<token_record>>>;
@@ -203,5 +202,43 @@ concept refresh_store = requires(S& s, const family_record& f, const token_recor
     { s.purge_expired(now) } -> std::same_as<result<std::size_t>>;
     { s.dump() } -> std::same_as<result<store_dump>>;
 };
+
+// clang-format off
+/// The optional extension of refresh_store that the access-token revocation check uses: its three lookups
+/// in one step. Every store of jot models it; the check also works on a refresh_store without it, through
+/// lookup_access() below, at the cost of three lookups one after another.
+///
+/// | expression | result | semantics | atomicity |
+/// |---|---|---|---|
+/// | `s.lookup_access(jti, sub, sid, now)` | `result<access_lookup>` | at once: `denied` as `is_denied(jti, now)`, `not_before` as `subject_not_before(sub, now)`, `session` as `find_family(sid)` (`nullopt` without a lookup when `sid` is empty) | read: one round trip on a networked store (one pipeline or script), one snapshot where the backend has them |
+// clang-format on
+template <class S>
+concept access_lookup_store = refresh_store<S> && requires(S& s, std::string_view id, time_point now) {
+    { s.lookup_access(id, id, id, now) } -> std::same_as<result<access_lookup>>;
+};
+
+/// What `store` holds on one access token: its own lookup_access if it models access_lookup_store, else
+/// is_denied, subject_not_before and find_family one after another. Fails with store errors.
+template <refresh_store S>
+[[nodiscard]] result<access_lookup> lookup_access(S& store, std::string_view jti, std::string_view subject,
+                                                  std::string_view sid, time_point now) {
+    if constexpr (access_lookup_store<S>) {
+        return store.lookup_access(jti, subject, sid, now);
+    } else {
+        access_lookup out;
+        const auto denied = store.is_denied(jti, now);
+        if (!denied) return denied.error();
+        out.denied = *denied;
+        auto not_before = store.subject_not_before(subject, now);
+        if (!not_before) return not_before.error();
+        out.not_before = *not_before;
+        if (!sid.empty()) {
+            auto f = store.find_family(sid);
+            if (!f) return f.error();
+            out.session = *std::move(f);
+        }
+        return out;
+    }
+}
 
 }  // namespace jot::inline v0

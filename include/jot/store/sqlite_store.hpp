@@ -806,7 +806,7 @@ private:
     std::atomic<std::int64_t> next_purge_{0};
 };
 
-static_assert(refresh_store<sqlite_store>);
+static_assert(access_lookup_store<sqlite_store>);
 static_assert(std::is_same_v<jot::v0::sqlite_store, jot::sqlite_store>);
 
 }  // namespace jot::inline v0
