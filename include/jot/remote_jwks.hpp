@@ -72,7 +72,7 @@ struct remote_jwks_options {
 
 /// One fetched key set, immutable: a verifier over it with the source's policy, and its cache times.
 struct jwks_snapshot {
-    std::shared_ptr<const jot::verifier> verifier;
+    std::shared_ptr<const jot::verifier> verifier{};
     std::string etag{};
     std::string document{};        // the JWKS text the keys were read from
     std::uint64_t generation = 0;  // increases with every key set that differs from the previous one
