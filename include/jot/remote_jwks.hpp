@@ -29,6 +29,7 @@
 #include "algorithm.hpp"
 #include "clock.hpp"
 #include "detail/json.hpp"
+#include "detail/published.hpp"
 #include "error.hpp"
 #include "jwk.hpp"
 #include "jwks_fetch.hpp"
@@ -80,8 +81,9 @@ struct jwks_snapshot {
     time_point usable_until{};     // refresh_at + max_staleness: no keys after this
 };
 
-/// The keys of one JWKS URL for a resource server. Readers take an immutable snapshot without a lock (one
-/// atomic shared_ptr load); refreshes replace it. The fetch is the caller's (no HTTP stack here).
+/// The keys of one JWKS URL for a resource server. Readers take an immutable snapshot without a lock (a few
+/// atomic operations, detail::published); refreshes replace it. The fetch is the caller's (no HTTP stack
+/// here).
 ///
 /// - The keys are refetched once older than the response's Cache-Control max-age (default_max_age without
 ///   one, cut to [min_interval, max_max_age]), with If-None-Match; a 304 keeps the keys and restarts their
@@ -148,12 +150,12 @@ public:
     /// no keys: never fetched successfully, or stale beyond max_staleness.
     [[nodiscard]] std::shared_ptr<const jwks_snapshot> snapshot() {
         const time_point now = clock_.now();
-        auto s = current_.load(std::memory_order_acquire);
+        auto s = current_.load();
         if ((!s || now >= s->refresh_at) && may_fetch(now)) {
             if (std::unique_lock flight(flight_, std::try_to_lock); flight.owns_lock()) {
-                auto again = current_.load(std::memory_order_acquire);
+                auto again = current_.load();
                 if ((!again || now >= again->refresh_at) && may_fetch(now)) (void)fetch_locked();
-                s = current_.load(std::memory_order_acquire);
+                s = current_.load();
             }
         }
         if (s && clock_.now() >= s->usable_until) return nullptr;
@@ -222,7 +224,7 @@ private:
     std::shared_ptr<const jwks_snapshot> refetch_for_kid(const std::string& kid, std::uint64_t seen,
                                                          time_point now) {
         const auto newer = [&]() -> std::shared_ptr<const jwks_snapshot> {
-            auto s = current_.load(std::memory_order_acquire);
+            auto s = current_.load();
             return s && s->generation != seen ? s : nullptr;
         };
         if (auto s = newer()) return s;
@@ -232,7 +234,7 @@ private:
         if (auto s = newer()) return s;
         if (!may_fetch(now)) return nullptr;
         (void)fetch_locked();
-        auto s = current_.load(std::memory_order_acquire);
+        auto s = current_.load();
         if (!s || !s->verifier->keys().contains(kid)) {
             remember_unknown(kid, now);
             return nullptr;
@@ -245,7 +247,7 @@ private:
         const time_point now = clock_.now();
         last_attempt_.store(now.time_since_epoch().count(), std::memory_order_release);
         ++fetches_;
-        const auto held = current_.load(std::memory_order_acquire);
+        const auto held = current_.load();
         const auto response = [&]() -> result<jwks_response> {
             try {
                 return fetch_({.url = url_,
@@ -264,7 +266,7 @@ private:
             next->refresh_at = refresh_at;
             next->usable_until = refresh_at + options_.max_staleness;
             if (!response->etag.empty()) next->etag = response->etag;
-            current_.store(std::move(next), std::memory_order_release);
+            current_.store(std::move(next));
             return succeed();
         }
         if (response->status != 200)
@@ -285,7 +287,7 @@ private:
             std::erase_if(negative_,
                           [&next](const auto& e) { return next->verifier->keys().contains(e.first); });
         }
-        current_.store(std::move(next), std::memory_order_release);
+        current_.store(std::move(next));
         if (options_.on_keys) {
             try {
                 options_.on_keys(count);
@@ -353,7 +355,7 @@ private:
         std::mutex m;
         while (!stop.stop_requested()) {
             (void)refresh();
-            const auto s = current_.load(std::memory_order_acquire);
+            const auto s = current_.load();
             const time_point now = clock_.now();
             auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
                 s && !last_failure() ? s->refresh_at - now : options_.min_interval);
@@ -370,7 +372,7 @@ private:
     jwks_fetch fetch_;
     remote_jwks_options options_;
     Clock clock_;
-    std::atomic<std::shared_ptr<const jwks_snapshot>> current_{};
+    detail::published<jwks_snapshot> current_;
     std::mutex flight_;  // held by the one fetch under way
     std::atomic<rep> last_attempt_{never};
     std::atomic<std::uint64_t> fetches_{0};
