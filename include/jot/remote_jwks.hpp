@@ -322,8 +322,13 @@ private:
             if (!k)
                 return failed({.kind = jwks_failure_kind::key_invalid, .code = k.error(), .key_index = i});
             if (k->k.is_symmetric()) continue;  // never a verification key from the network
-            for (const algorithm a : options_.algorithms)
-                if (k->permits(a, key_use::verify)) out.add(a, k->k, k->kid);
+            try {
+                for (const algorithm a : options_.algorithms)
+                    if (k->permits(a, key_use::verify)) out.add(a, k->k, k->kid);
+            } catch (const setup_error&) {  // a key the set refuses: never an exception out of a refresh
+                return failed(
+                    {.kind = jwks_failure_kind::key_invalid, .code = errc::key_invalid, .key_index = i});
+            }
         }
         if (out.empty()) return failed({.kind = jwks_failure_kind::no_usable_key});
         return std::nullopt;
