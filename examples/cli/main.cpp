@@ -222,7 +222,7 @@ int verify_jws_only(const jot::key_set& keys, std::string_view token, const jot:
     // RFC 8725 §3.1: the kid only narrows the candidates; the header's alg must equal a key's binding, which
     // verify_jws_with checks (with every other header rule) before it touches the signature.
     std::optional<std::string> kid;
-    if (const auto peek = decode_unverified(token)) {
+    if (const auto peek = jot::decode_unverified(token, limits)) {
         const auto it = peek->header.find("kid");
         if (it != peek->header.end() && it->is_string()) kid = it->get<std::string>();
     }
@@ -323,9 +323,9 @@ int verify(const verify_options& o) {
 
 int decode(const std::string& arg) {
     const std::string token = read_token(arg);
-    auto parts = decode_unverified(token);
+    auto parts = jot::decode_unverified(token, {.max_token_bytes = token.size(), .max_json_depth = 64});
     if (!parts) return print_invalid(parts.error());
-    const auto claims = nlohmann::json::parse(parts->payload, nullptr, false);
+    const auto& claims = parts->claims;
     std::cerr << "warning: not verified: neither the signature nor the claims were checked; "
                  "do not trust this content\n";
     if (claims.is_object())

@@ -244,35 +244,14 @@ inline std::string random_id() {
     return jot::base64url_encode(std::span<const std::byte>(bytes));
 }
 
-/// A compact JWS split into its parts and decoded, WITHOUT any verification.
-struct unverified_parts {
-    nlohmann::json header;
-    std::string payload;  // raw bytes
-};
-
-/// Decodes a compact JWS without verifying it; fails with token_malformed, base64_invalid or header_invalid.
-inline jot::result<unverified_parts> decode_unverified(std::string_view token) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    for (std::size_t dot; (dot = token.find('.', start)) != std::string_view::npos; start = dot + 1)
-        parts.push_back(token.substr(start, dot - start));
-    parts.push_back(token.substr(start));
-    if (parts.size() != 3 || parts[0].empty()) return jot::errc::token_malformed;
-    const auto header = jot::base64url_decode(parts[0]);
-    auto payload = jot::base64url_decode(parts[1]);
-    if (!header || !payload) return jot::errc::base64_invalid;
-    auto h = nlohmann::json::parse(*header, nullptr, false);
-    if (!h.is_object()) return jot::errc::header_invalid;
-    return unverified_parts{std::move(h), *std::move(payload)};
-}
-
+/// What a claim failure was about (the claim, the times), from the token decoded WITHOUT verification; never
+/// token bytes. Empty when there is nothing to add.
 inline std::string claim_failure_detail(std::error_code ec, std::string_view token,
                                         const jot::verifier_options& o, jot::time_point now) {
     if (ec.category() != jot::error_category() || jot::condition::claims_rejected != ec) return {};
-    const auto parts = decode_unverified(token);
-    if (!parts) return {};
-    const auto claims = nlohmann::json::parse(parts->payload, nullptr, false);
-    if (!claims.is_object()) return {};
+    const auto parts = jot::decode_unverified(token, o.limits);
+    if (!parts || !parts->claims.is_object()) return {};
+    const auto& claims = parts->claims;
     const auto e = static_cast<jot::errc>(ec.value());
     const auto leeway = std::to_string(o.leeway.count()) + "s";
     const double t = std::chrono::duration<double>(now.time_since_epoch()).count();

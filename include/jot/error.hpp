@@ -58,6 +58,7 @@ enum class errc {
     key_ed25519_non_canonical,  // Ed25519 public key encoded with y >= p
     key_set_duplicate_kid,      // two different keys of a key set share a kid
     key_set_mixed_kinds,        // a key set mixes secret (HMAC) keys with asymmetric keys
+    keys_unavailable,           // a key source holds no keys (never fetched, or stale beyond its limit)
     // lifecycle: refresh tokens and stores
     refresh_token_malformed = 400,
     refresh_token_not_found,
@@ -192,6 +193,7 @@ inline const char* name(errc e) noexcept {
         JOT_ERRC_NAME(key_ed25519_non_canonical)
         JOT_ERRC_NAME(key_set_duplicate_kid)
         JOT_ERRC_NAME(key_set_mixed_kinds)
+        JOT_ERRC_NAME(keys_unavailable)
         JOT_ERRC_NAME(refresh_token_malformed)
         JOT_ERRC_NAME(refresh_token_not_found)
         JOT_ERRC_NAME(refresh_token_expired)
@@ -291,6 +293,8 @@ inline std::string error_category_impl::message(int ev) const {
             return "key set holds two different keys with the same kid";
         case errc::key_set_mixed_kinds:
             return "key set mixes secret (HMAC) keys with asymmetric keys";
+        case errc::keys_unavailable:
+            return "no verification keys are available";
         case errc::refresh_token_malformed:
             return "refresh token is malformed";
         case errc::refresh_token_not_found:

@@ -2,6 +2,7 @@
 // The umbrella header for jot's core: keys, JWS, JWT signing and verification, JWK.
 #pragma once
 
+#include "access_policy.hpp"
 #include "algorithm.hpp"
 #include "base64url.hpp"
 #include "builder.hpp"
@@ -12,6 +13,7 @@
 #include "jws.hpp"
 #include "key.hpp"
 #include "key_set.hpp"
+#include "unverified_token.hpp"
 #include "verification_cache.hpp"
 #include "verifier.hpp"
 #include "version.hpp"

@@ -2,13 +2,14 @@
 // JSON Web Keys (RFC 7517, 7518 §6, 8037): import with strict checks, export, RFC 7638 thumbprints, JWKS.
 #pragma once
 
-#include <optional>      // std::optional
-#include <span>          // std::span
-#include <string>        // std::string
-#include <string_view>   // std::string_view
-#include <system_error>  // std::error_code
-#include <utility>       // std::pair
-#include <vector>        // std::vector
+#include <initializer_list>  // std::initializer_list
+#include <optional>          // std::optional
+#include <span>              // std::span
+#include <string>            // std::string
+#include <string_view>       // std::string_view
+#include <system_error>      // std::error_code
+#include <utility>           // std::pair
+#include <vector>            // std::vector
 
 #include <nlohmann/json.hpp>
 
@@ -279,6 +280,28 @@ namespace detail {
     return key_set_from_jwks(std::string_view(text), allowed, limits);
 }
 [[nodiscard]] inline result<key_set> key_set_from_jwks(const char* text, std::span<const algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    return key_set_from_jwks(std::string_view(text), allowed, limits);
+}
+
+/// The same, with the allowed algorithms as a braced list: `key_set_from_jwks(text, {algorithm::es256})`.
+[[nodiscard]] inline result<key_set> key_set_from_jwks(const nlohmann::json& jwks,
+                                                       std::initializer_list<algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    return key_set_from_jwks(jwks, std::span<const algorithm>(allowed.begin(), allowed.size()), limits);
+}
+[[nodiscard]] inline result<key_set> key_set_from_jwks(std::string_view text,
+                                                       std::initializer_list<algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    return key_set_from_jwks(text, std::span<const algorithm>(allowed.begin(), allowed.size()), limits);
+}
+[[nodiscard]] inline result<key_set> key_set_from_jwks(const std::string& text,
+                                                       std::initializer_list<algorithm> allowed,
+                                                       const jwks_limits& limits = {}) {
+    return key_set_from_jwks(std::string_view(text), allowed, limits);
+}
+[[nodiscard]] inline result<key_set> key_set_from_jwks(const char* text,
+                                                       std::initializer_list<algorithm> allowed,
                                                        const jwks_limits& limits = {}) {
     return key_set_from_jwks(std::string_view(text), allowed, limits);
 }

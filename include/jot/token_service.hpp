@@ -3,7 +3,7 @@
 #pragma once
 
 #include <algorithm>    // std::min
-#include <chrono>       // std::chrono::seconds, std::chrono::floor
+#include <chrono>       // std::chrono::seconds
 #include <concepts>     // std::default_initializable
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "access_policy.hpp"
+#include "access_revocation.hpp"
 #include "claims.hpp"
 #include "clock.hpp"
 #include "error.hpp"
@@ -44,6 +46,13 @@ struct token_service_options {
     /// Called after each committed change, on the calling thread; what it throws is dropped.
     std::function<void(const lifecycle_event&)> on_event{};
 };
+
+/// The verifier_options of the access tokens a service with these options issues and verify_access accepts:
+/// access_token_policy(o.issuer, o.audience, o.leeway). A resource server that knows the service's options
+/// gets the same policy from here.
+[[nodiscard]] inline verifier_options access_token_policy(const token_service_options& o) {
+    return access_token_policy(o.issuer, o.audience, o.leeway);
+}
 
 /// What a login or a refresh hands to the client.
 struct issued_tokens {
@@ -83,11 +92,7 @@ public:
             throw setup_error("jot: token_service_options.max_sessions must be at least 1");
         if (keys_->options().retain_retired < options_.access_ttl + options_.leeway)
             throw setup_error("jot: key_ring_options.retain_retired is shorter than access_ttl + leeway");
-        access_options_ = {.issuer = options_.issuer,
-                           .audience = options_.audience,
-                           .type = "at+jwt",  // RFC 9068 §4, RFC 8725 §3.11
-                           .required_claims = {"sub", "iat", "jti", "client_id"},
-                           .leeway = options_.leeway};
+        access_options_ = access_token_policy(options_);
         (void)current_verifier(clock_.now());  // validates issuer, audience and leeway now
     }
 
@@ -198,33 +203,15 @@ public:
         return errc::refresh_token_not_found;
     }
 
-    /// Verifies an access token: signature against the key ring, typ at+jwt, iss, aud, exp, iat and the RFC
-    /// 9068 claims, then the jti denylist and the subject's not-before. Fails with the verifier's errors,
-    /// token_revoked, or store errors (fails closed).
+    /// Verifies an access token: signature against the key ring and access_token_policy(options()) (typ
+    /// at+jwt, iss, aud, exp, iat and the RFC 9068 claims), then check_revocation over the store (jti
+    /// denylist, the subject's not-before, the session's revocation) in one store lookup. Fails with the
+    /// verifier's errors, token_revoked, or store errors (fails closed).
     [[nodiscard]] result<verified_token> verify_access(std::string_view access_token) const {
         const time_point now = clock_.now();
         auto t = current_verifier(now)->verify_at(access_token, now);
         if (!t) return t;
-        const auto denied = store_->is_denied(t->jwt_id(), now);
-        if (!denied) return denied.error();
-        if (*denied) return errc::token_revoked;
-        const auto not_before = store_->subject_not_before(t->subject(), now);
-        if (!not_before) return not_before.error();
-        if (*not_before) {
-            using std::chrono::floor, std::chrono::seconds;
-            const auto iat = floor<seconds>(*t->issued_at());
-            const auto cut = floor<seconds>(**not_before);
-            if (iat < cut) return errc::token_revoked;
-            if (iat == cut) {
-                // iat has whole seconds: within the revocation's second, the session decides. Families that
-                // existed at revocation were revoked by it; later logins were not.
-                const auto sid = t->claims().find("sid");
-                if (sid == t->claims().end() || !sid->is_string()) return errc::token_revoked;
-                const auto f = store_->find_family(sid->template get_ref<const std::string&>());
-                if (!f) return f.error();
-                if (!*f || (*f)->revoked) return errc::token_revoked;
-            }
-        }
+        if (auto revoked = check_revocation(*store_, facts_of(*t), now); !revoked) return revoked.error();
         return t;
     }
 

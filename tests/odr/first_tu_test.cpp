@@ -3,6 +3,12 @@
 // variable defined differently, or a non-inline definition in a header, breaks the link or this test.
 #include <jot/jot.hpp>
 
+#include <jot/access_revocation.hpp>
+#include <jot/fwd.hpp>
+#include <jot/remote_jwks.hpp>
+#include <jot/store/any_store.hpp>
+#include <jot/token_service.hpp>
+
 #include "../support/test.hpp"
 
 std::string sign_in_second_tu(const jot::key& k);

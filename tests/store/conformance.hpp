@@ -3,9 +3,11 @@
 //
 // A backend's test specialises store_factory<Store> (make() returns a fresh, empty store) and invokes
 //   TEST_CASE_TEMPLATE_INVOKE(conformance_id, MyStore);       // in tests/store/<backend>_test.cpp
+//   TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, MyStore);  // in tests/store/<backend>_test.cpp
 //   TEST_CASE_TEMPLATE_INVOKE(conformance_race_id, MyStore);  // in tests/store/<backend>_race_test.cpp
 #pragma once
 
+#include <jot/access_revocation.hpp>
 #include <jot/key_ring.hpp>
 #include <jot/refresh_token.hpp>
 #include <jot/store/refresh_store.hpp>
@@ -719,6 +721,90 @@ TEST_CASE_TEMPLATE_DEFINE("token_service over a refresh_store passes the lifecyc
         CHECK(d.tokens.empty());
         CHECK(d.denied.empty());
         CHECK(d.revocations.empty());
+    }
+}
+
+TEST_CASE_TEMPLATE_DEFINE("token_service refuses the access tokens of a session that ended", Store,
+                          conformance_access_id) {
+    using namespace std::chrono_literals;
+    using conformance::fixture;
+    using jot::errc;
+
+    SUBCASE("a logout with only the refresh token ends that session's access tokens at once") {
+        fixture<Store> f;
+        const auto web = f.svc.login("alice", "web").value();
+        const auto app = f.svc.login("alice", "app").value();
+        REQUIRE(f.svc.verify_access(web.access_token));
+        CHECK(f.svc.revoke_token(web.refresh_token).value());
+        CHECK(f.svc.verify_access(web.access_token).error() == errc::token_revoked);
+        CHECK(f.svc.verify_access(app.access_token));
+    }
+    SUBCASE("a revoked family ends its access tokens, those of earlier generations too") {
+        fixture<Store> f;
+        const auto t1 = f.svc.login("alice", "web").value();
+        f.advance(1s);
+        const auto t2 = f.svc.refresh(t1.refresh_token).value();
+        CHECK(f.svc.revoke_family(t1.family_id).value());
+        CHECK(f.svc.verify_access(t1.access_token).error() == errc::token_revoked);
+        CHECK(f.svc.verify_access(t2.access_token).error() == errc::token_revoked);
+    }
+    SUBCASE("reuse detection ends the family's access tokens") {
+        fixture<Store> f;
+        const auto t1 = f.svc.login("alice", "web").value();
+        const auto t2 = f.svc.refresh(t1.refresh_token).value();
+        CHECK(f.svc.refresh(t1.refresh_token).error() == errc::refresh_token_reused);
+        CHECK(f.svc.verify_access(t2.access_token).error() == errc::token_revoked);
+    }
+    SUBCASE("a session past its absolute expiry, or purged, ends its access tokens") {
+        auto o = conformance::default_options();
+        o.family_ttl = 10min;
+        fixture<Store> f(o);
+        const auto t = f.svc.login("alice", "web").value();
+        f.advance(9min);
+        const auto late = f.svc.refresh(t.refresh_token).value();
+        CHECK(f.svc.verify_access(late.access_token));
+        f.advance(1min);
+        CHECK(f.svc.verify_access(late.access_token).error() == errc::token_revoked);
+        CHECK(f.svc.purge_expired());
+        CHECK_FALSE(f.svc.store().find_family(t.family_id).value());
+        CHECK(f.svc.verify_access(late.access_token).error() == errc::token_revoked);
+    }
+    SUBCASE("lookup_access reads the denylist, the not-before and the session in one call") {
+        fixture<Store> f;
+        auto& store = f.svc.store();
+        const auto t = f.svc.login("alice", "web").value();
+        const auto now = f.svc.clock().now();
+        auto held = store.lookup_access("jti-1", "alice", t.family_id, now).value();
+        CHECK_FALSE(held.denied);
+        CHECK_FALSE(held.not_before);
+        REQUIRE(held.session);
+        CHECK(*held.session == f.family(t.family_id));
+        REQUIRE(store.deny_jti("jti-1", now + 1min));
+        REQUIRE(store.revoke_subject("alice", now, now + 1min));
+        held = store.lookup_access("jti-1", "alice", t.family_id, now).value();
+        CHECK(held.denied);
+        CHECK(held.not_before == now);
+        REQUIRE(held.session);
+        CHECK(held.session->revoked);
+        CHECK_FALSE(store.lookup_access("jti-1", "alice", "", now).value().session);
+        CHECK_FALSE(store.lookup_access("jti-1", "alice", "no-such-family", now).value().session);
+        const auto later = store.lookup_access("jti-1", "alice", t.family_id, now + 1min).value();
+        CHECK_FALSE(later.denied);
+        CHECK_FALSE(later.not_before);
+    }
+    SUBCASE("check_revocation from cached facts agrees with verify_access") {
+        fixture<Store> f;
+        const auto t = f.svc.login("alice", "web").value();
+        const auto facts = jot::facts_of(f.svc.verify_access(t.access_token).value());
+        CHECK(facts.session == t.family_id);
+        CHECK(jot::check_revocation(f.svc.store(), facts, f.svc.clock().now()));
+        CHECK(f.svc.revoke_token(t.refresh_token).value());
+        CHECK(jot::check_revocation(f.svc.store(), facts, f.svc.clock().now()).error() ==
+              errc::token_revoked);
+        auto no_session = facts;
+        no_session.session.clear();
+        CHECK(jot::check_revocation(f.svc.store(), no_session, f.svc.clock().now()).error() ==
+              errc::claim_missing);
     }
 }
 

@@ -10,6 +10,7 @@ struct store_factory<jot::memory_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::memory_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::memory_store);
 
 TEST_CASE("memory_store purges expired records as a side effect of writes") {
     using namespace std::chrono_literals;

@@ -39,6 +39,7 @@ struct store_factory<jot::redis_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::redis_store);
 
 namespace {
 

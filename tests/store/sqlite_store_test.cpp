@@ -92,6 +92,7 @@ struct store_factory<jot::sqlite_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::sqlite_store);
 
 TEST_CASE("sqlite_store creates its schema at the current version, in WAL mode") {
     sqlite_fixture f;

@@ -177,3 +177,14 @@ TEST_CASE("jwk publishes a JWKS without secrets or private parts") {
     CHECK(jwks["keys"][0]["alg"] == "ES256");
     CHECK_FALSE(jwks["keys"][0].contains("d"));
 }
+
+TEST_CASE("jwk reads a JWKS with the allowed algorithms given as a braced list") {
+    const auto es = jot::key::generate(jot::algorithm::es256).value();
+    const nlohmann::json jwks = {{"keys", {jot::to_jwk(es, "a", jot::algorithm::es256)}}};
+    const std::string text = jwks.dump();
+    CHECK(jot::key_set_from_jwks(text, {jot::algorithm::es256})->contains("a"));
+    CHECK(jot::key_set_from_jwks(std::string_view(text), {jot::algorithm::es256, jot::algorithm::rs256}));
+    CHECK(jot::key_set_from_jwks(text.c_str(), {jot::algorithm::es256}));
+    CHECK(jot::key_set_from_jwks(jwks, {jot::algorithm::es256}, {.max_bytes = 1024, .max_keys = 1}));
+    CHECK(jot::key_set_from_jwks(text, {jot::algorithm::rs256}).error() == errc::key_invalid);
+}

@@ -202,6 +202,7 @@ TEST_CASE("token_service revoke_access of a token whose exp is past what a time_
     o.leeway = 60s;
     service svc(ring({.retain_retired = o.access_ttl + o.leeway}), o);
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(svc.clock().now().time_since_epoch());
+    const auto session = svc.login("alice", "web").value();  // access tokens need a live session (sid)
     // Signed with the service's own key: exp in the year 9999, past 2262, so read as time_point::max().
     const std::string token = jot::signer(jot::algorithm::es256, ring_key(), jot::thumbprint(ring_key()))
                                   .sign({{"iss", "https://auth.example"},
@@ -209,6 +210,7 @@ TEST_CASE("token_service revoke_access of a token whose exp is past what a time_
                                          {"aud", "api"},
                                          {"client_id", "web"},
                                          {"jti", "far-future"},
+                                         {"sid", session.family_id},
                                          {"iat", now.count()},
                                          {"exp", 253'402'300'799}},
                                         "at+jwt")

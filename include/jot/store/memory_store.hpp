@@ -145,6 +145,18 @@ public:
         return std::optional(it->second.not_before);
     }
 
+    [[nodiscard]] result<access_lookup> lookup_access(std::string_view jti, std::string_view subject,
+                                                      std::string_view sid, time_point now) const {
+        const std::lock_guard lock(m_);
+        access_lookup out;
+        if (const auto d = denied_.find(jti); d != denied_.end()) out.denied = now < d->second;
+        if (const auto r = revocations_.find(subject); r != revocations_.end() && now < r->second.until)
+            out.not_before = r->second.not_before;
+        if (!sid.empty())
+            if (const auto f = families_.find(sid); f != families_.end()) out.session = f->second.record;
+        return out;
+    }
+
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
         const std::lock_guard lock(m_);
         return purge_locked(now);
@@ -300,7 +312,7 @@ private:
     time_point next_purge_{};
 };
 
-static_assert(refresh_store<memory_store>);
+static_assert(access_lookup_store<memory_store>);
 static_assert(std::is_same_v<jot::v0::memory_store, jot::memory_store>);
 
 }  // namespace jot::inline v0

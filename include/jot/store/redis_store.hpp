@@ -81,10 +81,22 @@ struct redis_endpoint {
     std::string password{};
 };
 
-/// Reads a URL; throws setup_error when it is not one of the accepted forms.
+/// The URL with the password of its credentials, if any, replaced by "***": for logs and messages.
+inline std::string redis_url_for_display(std::string_view url) {
+    if (!url.starts_with("redis://")) return std::string(url);
+    const auto rest = url.substr(8);
+    const auto at = rest.rfind('@');
+    if (at == std::string_view::npos) return std::string(url);
+    const auto colon = rest.substr(0, at).find(':');
+    const auto user = colon == std::string_view::npos ? std::string_view{} : rest.substr(0, colon);
+    return "redis://" + std::string(user) + ":***" + std::string(rest.substr(at));
+}
+
+/// Reads a URL; throws setup_error when it is not one of the accepted forms (its message never holds the
+/// password).
 inline redis_endpoint parse_redis_url(std::string_view url) {
     const auto bad = [&url](const char* why) -> setup_error {
-        return setup_error(std::string("jot: redis_store_options.url '") + std::string(url) + "': " + why);
+        return setup_error("jot: redis_store_options.url '" + redis_url_for_display(url) + "': " + why);
     };
     redis_endpoint e;
     if (url.starts_with("unix://")) {
@@ -433,7 +445,8 @@ public:
             idle_.push_back(std::move(c));
             ++open_;
         } catch (const detail::redis_failure& e) {
-            throw setup_error("jot: cannot use Redis at '" + options_.url + "': " + e.what);
+            throw setup_error("jot: cannot use Redis at '" + detail::redis_url_for_display(options_.url) +
+                              "': " + e.what);
         }
     }
     redis_store(const redis_store&) = delete;
@@ -647,6 +660,30 @@ public:
             const time_point not_before = detail::redis_time(fields.at("nb"));
             if (now >= detail::redis_time(fields.at("un"))) return std::nullopt;
             return not_before;
+        });
+    }
+
+    /// The three lookups in one pipeline: one round trip. The keys are in different hash slots, so on a
+    /// Cluster they would be three requests; each reads one key and needs no atomicity with the others.
+    [[nodiscard]] result<access_lookup> lookup_access(std::string_view jti, std::string_view subject,
+                                                      std::string_view sid, time_point now) const {
+        return run([&](detail::redis_connection& c) {
+            std::vector<detail::redis_command> cmds{{{"GET", denied_key(jti)}},
+                                                    {{"HGETALL", revocation_key(subject)}}};
+            if (!sid.empty()) cmds.push_back({{"HGETALL", family_key(sid)}});
+            const auto r = exec(c, std::move(cmds));
+            access_lookup out;
+            expect_ok(r[0]);
+            if (r[0]->type == REDIS_REPLY_STRING)
+                out.denied = now < detail::redis_time({r[0]->str, r[0]->len});
+            else if (r[0]->type != REDIS_REPLY_NIL)
+                detail::redis_throw_corrupt();
+            if (const detail::redis_fields nb(r[1].get()); !nb.empty())
+                if (now < detail::redis_time(nb.at("un"))) out.not_before = detail::redis_time(nb.at("nb"));
+            if (!sid.empty())
+                if (const detail::redis_fields f(r[2].get()); !f.empty())
+                    out.session = detail::redis_family_from(f).record;
+            return out;
         });
     }
 
@@ -1053,7 +1090,7 @@ private:
     mutable std::size_t open_ = 0;
 };
 
-static_assert(refresh_store<redis_store>);
+static_assert(access_lookup_store<redis_store>);
 static_assert(std::is_same_v<jot::v0::redis_store, jot::redis_store>);
 
 }  // namespace jot::inline v0

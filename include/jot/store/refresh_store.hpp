@@ -9,6 +9,7 @@
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <utility>      // std::move
 #include <vector>       // std::vector
 
 #include "../clock.hpp"
@@ -62,6 +63,15 @@ struct subject_revocation {
     time_point not_before{};
     time_point until{};
     friend bool operator==(const subject_revocation&, const subject_revocation&) = default;
+};
+
+/// What a store holds on one access token's revocation, read in one step by `lookup_access`: the three
+/// facts the access-token revocation check needs (see access_revocation.hpp).
+struct access_lookup {
+    bool denied = false;                     // the jti is on the denylist and now < until
+    std::optional<time_point> not_before{};  // the subject's not-before, if set and now < until
+    std::optional<family_record> session{};  // the token's family (sid), if held
+    friend bool operator==(const access_lookup&, const access_lookup&) = default;
 };
 
 /// Every record a store holds, for tests and audits. Holds no refresh-token secret.
@@ -192,5 +202,43 @@ concept refresh_store = requires(S& s, const family_record& f, const token_recor
     { s.purge_expired(now) } -> std::same_as<result<std::size_t>>;
     { s.dump() } -> std::same_as<result<store_dump>>;
 };
+
+// clang-format off
+/// The optional extension of refresh_store that the access-token revocation check uses: its three lookups
+/// in one step. Every store of jot models it; the check also works on a refresh_store without it, through
+/// lookup_access() below, at the cost of three lookups one after another.
+///
+/// | expression | result | semantics | atomicity |
+/// |---|---|---|---|
+/// | `s.lookup_access(jti, sub, sid, now)` | `result<access_lookup>` | at once: `denied` as `is_denied(jti, now)`, `not_before` as `subject_not_before(sub, now)`, `session` as `find_family(sid)` (`nullopt` without a lookup when `sid` is empty) | read: one round trip on a networked store (one pipeline or script), one snapshot where the backend has them |
+// clang-format on
+template <class S>
+concept access_lookup_store = refresh_store<S> && requires(S& s, std::string_view id, time_point now) {
+    { s.lookup_access(id, id, id, now) } -> std::same_as<result<access_lookup>>;
+};
+
+/// What `store` holds on one access token: its own lookup_access if it models access_lookup_store, else
+/// is_denied, subject_not_before and find_family one after another. Fails with store errors.
+template <refresh_store S>
+[[nodiscard]] result<access_lookup> lookup_access(S& store, std::string_view jti, std::string_view subject,
+                                                  std::string_view sid, time_point now) {
+    if constexpr (access_lookup_store<S>) {
+        return store.lookup_access(jti, subject, sid, now);
+    } else {
+        access_lookup out;
+        const auto denied = store.is_denied(jti, now);
+        if (!denied) return denied.error();
+        out.denied = *denied;
+        auto not_before = store.subject_not_before(subject, now);
+        if (!not_before) return not_before.error();
+        out.not_before = *not_before;
+        if (!sid.empty()) {
+            auto f = store.find_family(sid);
+            if (!f) return f.error();
+            out.session = *std::move(f);
+        }
+        return out;
+    }
+}
 
 }  // namespace jot::inline v0

@@ -575,6 +575,25 @@ public:
         });
     }
 
+    /// The three lookups in one read transaction (one snapshot).
+    [[nodiscard]] result<access_lookup> lookup_access(std::string_view jti, std::string_view subject,
+                                                      std::string_view sid, time_point now) const {
+        using detail::sqlite_sql;
+        return read(true, [&](detail::sqlite_connection& c) {
+            access_lookup out;
+            {
+                auto s = c.use(sqlite_sql::denied_by_jti).text(1, jti);
+                out.denied = s.step() && now < s.time(0);
+            }
+            {
+                auto s = c.use(sqlite_sql::revocation_by_subject).text(1, subject);
+                if (s.step() && now < s.time(1)) out.not_before = s.time(0);
+            }
+            if (!sid.empty()) out.session = find_family_row(c, sid);
+            return out;
+        });
+    }
+
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
         return write([&](detail::sqlite_connection& c) { return purge(c, now); });
     }
@@ -787,7 +806,7 @@ private:
     std::atomic<std::int64_t> next_purge_{0};
 };
 
-static_assert(refresh_store<sqlite_store>);
+static_assert(access_lookup_store<sqlite_store>);
 static_assert(std::is_same_v<jot::v0::sqlite_store, jot::sqlite_store>);
 
 }  // namespace jot::inline v0
