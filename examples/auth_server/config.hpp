@@ -12,9 +12,9 @@
 
 #include <jot/algorithm.hpp>
 
-#include "../common/any_store.hpp"
 #include "../common/config.hpp"
 #include "../common/server_flags.hpp"
+#include "../common/store.hpp"
 #include "../http/options.hpp"
 
 namespace jot_auth {
@@ -46,6 +46,7 @@ struct config {
     bool allow_weak_hashes = false;                  // accept users-file hashes below the OWASP Argon2id cost
     std::chrono::seconds rotate_keys_every{0};
     std::chrono::seconds keys_reload{2};
+    std::chrono::seconds jwks_max_age{60};      // Cache-Control max-age of the published JWKS
     jot_examples::http::server_options http{};  // --threads, --max-connections, timeouts, limits
     bool hash_password = false;  // print the Argon2id hash of a password read on standard input, then exit
 };
@@ -105,6 +106,7 @@ struct config {
     add_duration(app, "--rotate-keys-every", c.rotate_keys_every,
                  "make a new signing key when the newest is this old (0s: only on SIGHUP)", true);
     add_duration(app, "--keys-reload", c.keys_reload, "how often to look for keys other instances added");
+    add_duration(app, "--jwks-max-age", c.jwks_max_age, "how long resource servers may cache the JWKS");
     jot_examples::add_server_flags(app, c.http);
     app.add_flag("--hash-password", c.hash_password,
                  "read a password on standard input, print its Argon2id hash for a --users file, exit");

@@ -15,8 +15,8 @@
 #include <jot/token_service.hpp>
 
 #include "../common/access_log.hpp"
-#include "../common/any_store.hpp"
 #include "../common/signals.hpp"
+#include "../common/store.hpp"
 #include "../http/server.hpp"
 #include "config.hpp"
 #include "keys.hpp"
@@ -104,14 +104,15 @@ int run(jot_auth::config& c) {
                          " family=" + e.family_id + " generation=" + std::to_string(e.generation));
             },
     };
-    jot_auth::service svc(keys.ring(), opts, std::make_shared<jot_examples::any_store>(store));
+    jot_auth::service svc(keys.ring(), opts, std::make_shared<jot::any_store>(store));
 
     jot_examples::http::router router;
     jot_auth::auth_routes routes(svc, users, clients,
                                  {.client_id = c.client_id,
                                   .cookie_secure = c.cookie_secure,
                                   .demo_api = c.demo_api,
-                                  .allowed_origins = c.allowed_origins});
+                                  .allowed_origins = c.allowed_origins,
+                                  .jwks_max_age = c.jwks_max_age});
     routes.install(router, c.store != "memory");
     jot_examples::http::server server(c.http, router, log);
     const auto port = server.listen(c.host, static_cast<unsigned short>(c.port));

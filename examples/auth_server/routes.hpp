@@ -11,6 +11,7 @@
 #include <cstdint>      // std::int64_t
 #include <map>          // std::map
 #include <optional>     // std::optional
+#include <span>         // std::span
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 #include <vector>       // std::vector
@@ -21,8 +22,7 @@
 #include <jot/refresh_token.hpp>
 #include <jot/token_service.hpp>
 
-#include "../common/any_store.hpp"
-#include "../common/revocation.hpp"
+#include "../common/store.hpp"
 #include "../http/helpers.hpp"
 #include "../http/router.hpp"
 #include "demo_page.hpp"
@@ -30,7 +30,7 @@
 
 namespace jot_auth {
 
-using service = jot::basic_token_service<jot_examples::any_store>;
+using service = jot::basic_token_service<jot::any_store>;
 namespace http = jot_examples::http;
 
 /// The refresh cookie's name. With Secure it takes the __Host- prefix (RFC 6265bis §4.1.3.2): the browser
@@ -84,6 +84,7 @@ struct route_options {
     /// Origins besides the server's own (its Host) whose pages may POST /login and /logout, e.g.
     /// "https://app.example".
     std::vector<std::string> allowed_origins{};
+    std::chrono::seconds jwks_max_age{60};  // Cache-Control max-age of the JWKS
 };
 
 /// The endpoints of the auth server. Every handler is thread-safe (the service, users and clients are).
@@ -302,23 +303,42 @@ private:
         nlohmann::json out = {{"active", false}};
         if (looks_like_refresh_token(*tok)) {
             out = introspect_refresh(*tok);
-        } else if (const auto t = svc_.verify_access(*tok)) {
-            // As the resource server with --store: a token of a revoked session (logout, /revoke) is over.
-            const auto live = jot_examples::check_revocation(svc_.store(), jot_examples::facts_of(*t),
-                                                             std::chrono::system_clock::now(), true);
-            if (live) {
-                out = t->claims();
-                out["active"] = true;
-                out["token_type"] = "Bearer";
-            }
+        } else if (const auto t = svc_.verify_access(*tok)) {  // a token of a revoked session fails here
+            out = t->claims();
+            out["active"] = true;
+            out["token_type"] = "Bearer";
         }
         http::no_store(res);
         http::send_json(res, 200, out);
     }
 
-    void jwks(const http::request&, http::response& res) {
-        res.set_header("Cache-Control", "public, max-age=60");
-        res.set_content(svc_.jwks().dump(), "application/json");
+    // GET /.well-known/jwks.json: cacheable for jwks_max_age, with a strong ETag (a hash of the document),
+    // and 304 to an If-None-Match that names it (RFC 9110 §13.1.2).
+    void jwks(const http::request& req, http::response& res) {
+        std::string doc = svc_.jwks().dump();
+        const auto digest = sha256_of(doc);
+        std::string etag = "\"" + jot::base64url_encode(std::as_bytes(std::span(digest))) + "\"";
+        res.set_header("Cache-Control", "public, max-age=" + std::to_string(o_.jwks_max_age.count()));
+        res.set_header("ETag", etag);
+        if (etag_matches(req.header("If-None-Match"), etag)) {
+            res.status = 304;
+            return;
+        }
+        res.set_content(std::move(doc), "application/json");
+    }
+
+    static bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+        while (!if_none_match.empty()) {
+            const auto comma = if_none_match.find(',');
+            std::string_view tag = if_none_match.substr(0, comma);
+            if_none_match =
+                comma == std::string_view::npos ? std::string_view{} : if_none_match.substr(comma + 1);
+            while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+            while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+            if (tag.starts_with("W/")) tag.remove_prefix(2);  // weak comparison, as If-None-Match uses
+            if (tag == etag || tag == "*") return true;
+        }
+        return false;
     }
 
     void health(const http::request&, http::response& res) {

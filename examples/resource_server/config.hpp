@@ -11,7 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "../common/any_store.hpp"
+#include "../common/store.hpp"
 #include "../common/config.hpp"
 #include "../common/server_flags.hpp"
 #include "../http/options.hpp"
@@ -30,6 +30,7 @@ struct config {
     std::string posts_file{};
     std::chrono::seconds jwks_min_interval{30};
     std::chrono::seconds jwks_refresh = std::chrono::minutes{10};
+    std::chrono::seconds jwks_max_staleness = std::chrono::hours{1};
     std::chrono::seconds jwks_wait{30};
     std::chrono::seconds leeway{0};
     std::size_t verify_cache = 10000;
@@ -66,8 +67,11 @@ struct config {
         ->envname(jot_examples::env_name("--cors-origin"))
         ->allow_extra_args(false);
     add_duration(app, "--jwks-min-interval", c.jwks_min_interval,
-                 "refetch the JWKS on an unknown kid at most this often", true);
-    add_duration(app, "--jwks-refresh", c.jwks_refresh, "refetch the JWKS this often anyway");
+                 "fetch the JWKS at most this often (on an unknown kid, a failure, or its max-age); at least 1s");
+    add_duration(app, "--jwks-refresh", c.jwks_refresh,
+                 "refetch the JWKS at least this often, whatever its max-age says");
+    add_duration(app, "--jwks-max-staleness", c.jwks_max_staleness,
+                 "while the JWKS cannot be fetched, keep its keys this long past their max-age", true);
     add_duration(app, "--jwks-wait", c.jwks_wait, "how long to wait for the JWKS at start", true);
     add_duration(app, "--leeway", c.leeway, "clock skew allowed on access tokens (at most 5m)", true);
     add_config(app, "--verify-cache", c.verify_cache,

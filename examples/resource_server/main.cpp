@@ -1,30 +1,27 @@
 // SPDX-License-Identifier: MIT
 // jot example resource server: the tutorial's GET /posts behind Bearer access tokens checked against the
 // auth server's JWKS (and, with --store, its revocations).
-#include <algorithm>           // std::find
-#include <chrono>              // std::chrono::system_clock
-#include <condition_variable>  // std::condition_variable
-#include <cstdio>              // std::fprintf, stdout
-#include <exception>           // std::exception
-#include <map>                 // std::map
-#include <memory>              // std::shared_ptr
-#include <mutex>               // std::mutex, std::unique_lock
-#include <optional>            // std::optional
-#include <string>              // std::string
-#include <thread>              // std::thread, std::this_thread::sleep_for
+#include <algorithm>  // std::find
+#include <chrono>     // std::chrono::system_clock
+#include <cstdio>     // std::fprintf, stdout
+#include <exception>  // std::exception
+#include <map>        // std::map
+#include <optional>   // std::optional
+#include <string>     // std::string
+#include <thread>     // std::this_thread::sleep_for
 
 #include <nlohmann/json.hpp>
 
-#include <jot/verifier.hpp>
+#include <jot/access_policy.hpp>
+#include <jot/access_revocation.hpp>
+#include <jot/remote_jwks.hpp>
 
 #include "../common/access_log.hpp"
-#include "../common/any_store.hpp"
-#include "../common/revocation.hpp"
 #include "../common/signals.hpp"
+#include "../common/store.hpp"
+#include "../http/client.hpp"
 #include "../http/server.hpp"
 #include "config.hpp"
-#include "jwks_cache.hpp"
-#include "token_cache.hpp"
 
 namespace {
 
@@ -50,61 +47,49 @@ std::map<std::string, std::string> load_posts(const std::string& path) {
     return out;
 }
 
-/// Refetches the JWKS every --jwks-refresh until stopped, so that retired keys leave.
-class refresher {
-public:
-    refresher(jot_resource::jwks_cache& cache, std::chrono::seconds every)
-        : thread_([this, &cache, every] {
-              std::unique_lock lock(m_);
-              while (!cv_.wait_for(lock, every, [this] { return stop_; })) {
-                  lock.unlock();
-                  (void)cache.fetch();
-                  lock.lock();
-              }
-          }) {}
-    refresher(const refresher&) = delete;
-    refresher& operator=(const refresher&) = delete;
-    ~refresher() {
-        {
-            const std::lock_guard lock(m_);
-            stop_ = true;
-        }
-        cv_.notify_one();
-        thread_.join();
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
-};
+/// The remote JWKS source's fetch, on the layer's HTTP client: GET with If-None-Match, within the timeout.
+jot::result<jot::jwks_response> fetch_jwks(const jot::jwks_request& r) {
+    namespace http = jot_examples::http;
+    http::get_options o{.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(r.timeout),
+                        .read_timeout = std::chrono::duration_cast<std::chrono::seconds>(r.timeout),
+                        .max_body_bytes = 256 * 1024};
+    if (!r.if_none_match.empty()) o.headers.emplace_back("If-None-Match", std::string(r.if_none_match));
+    auto got = http::get(r.url, o);
+    if (!got.error.empty()) return std::make_error_code(std::errc::io_error);
+    return jot::jwks_response{.status = got.status,
+                              .body = std::move(got.body),
+                              .cache_control = std::move(got.cache_control),
+                              .etag = std::move(got.etag)};
+}
 
 int run(const jot_resource::config& c) {
+    namespace http = jot_examples::http;
     jot_examples::access_log log(stdout);
     const auto say = [&log](const std::string& s) { log.note(s); };
 
-    std::optional<jot_examples::any_store> store;
+    std::optional<jot::any_store> store;
     if (!c.store.empty()) store = jot_examples::open_store(c.store);
     const auto posts = load_posts(c.posts_file);
 
-    const jot::verifier_options policy{.issuer = c.issuer,
-                                       .audience = {c.audience},
-                                       .type = "at+jwt",  // RFC 9068 §4: only access tokens, never ID tokens
-                                       .required_claims = {"sub", "iat", "jti", "client_id"},
-                                       .leeway = c.leeway};
-    jot_resource::jwks_cache keys(c.jwks_url, policy, c.jwks_min_interval, say);
+    // RFC 9068 access tokens of the auth server, by the rule the auth server issues them with.
+    jot::remote_jwks keys(
+        c.jwks_url, jot::access_token_policy(c.issuer, {c.audience}, c.leeway), fetch_jwks,
+        {.min_interval = c.jwks_min_interval,
+         .max_max_age = std::max(c.jwks_refresh, c.jwks_min_interval),
+         .max_staleness = c.jwks_max_staleness,
+         .cache_capacity = c.verify_cache,
+         .background_refresh = true,
+         .on_failure = [&say](const jot::jwks_failure& f) { say(jot::describe(f)); },
+         .on_keys = [&say](std::size_t n) { say("jwks: loaded " + std::to_string(n) + " key(s)"); }});
     const auto give_up = std::chrono::steady_clock::now() + c.jwks_wait;
-    while (!keys.fetch()) {
+    while (keys.refresh()) {
         if (std::chrono::steady_clock::now() >= give_up) {
             std::fprintf(stderr, "resource_server: no usable JWKS from %s\n", c.jwks_url.c_str());
             return 1;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
-    jot_resource::token_cache cache(c.verify_cache);
 
-    namespace http = jot_examples::http;
     http::router router;
     const auto allowed_origin = [&c](const http::request& req) {
         const auto origin = req.header("Origin");
@@ -130,8 +115,8 @@ int run(const jot_resource::config& c) {
             return res;
         },
         http::execution::io_thread);
-    // Verification is CPU work and stays on the I/O thread, unless it needs a JWKS fetch; a revocation check
-    // asks the store, so with --store the handler runs on the work pool.
+    // Verification is CPU work and stays on the I/O thread, unless the keys need a fetch first; a
+    // revocation check asks the store, so with --store the handler runs on the work pool.
     router.get(
         "/posts",
         [&](const http::request& req) {
@@ -141,30 +126,25 @@ int run(const jot_resource::config& c) {
                 http::send_bearer_challenge(res, "a Bearer access token is required");
                 return res;
             }
-            const auto now = std::chrono::system_clock::now();
-            auto state = keys.current();
-            auto facts = cache.find(b.token, state->generation, now);
-            if (!facts) {
-                auto t = state->verifier->verify_at(b.token, now);
-                if (!t && t.error() == jot::errc::key_not_found && keys.refetch_allowed(state->generation)) {
-                    if (!req.on_work_pool()) return http::run_on_work_pool();
-                    if (keys.refresh_for_unknown_kid(state->generation)) {
-                        state = keys.current();
-                        t = state->verifier->verify_at(b.token, now);
-                    }
-                }
-                if (!t) {
-                    http::send_bearer_challenge(res, t.error() == jot::errc::token_expired
-                                                         ? "the access token expired"
-                                                         : "the access token is invalid");
+            auto t = req.on_work_pool() ? std::optional(keys.verify_cached(b.token))
+                                        : keys.try_verify_cached(b.token);
+            if (!t) return http::run_on_work_pool();
+            if (!*t) {
+                if (t->error() == jot::errc::keys_unavailable) {
+                    http::send_error(res, 503, "temporarily_unavailable",
+                                     "the auth server's keys are unavailable");
                     return res;
                 }
-                facts = jot_examples::facts_of(*t);
-                cache.insert(b.token, *facts, state->generation, jot::later_by(facts->expires_at, c.leeway),
-                             now);
+                http::send_bearer_challenge(res, t->error() == jot::errc::token_expired
+                                                     ? "the access token expired"
+                                                     : "the access token is invalid");
+                return res;
             }
+            const auto& token = ***t;
             if (store) {
-                if (const auto r = jot_examples::check_revocation(*store, *facts, now, true); !r) {
+                const auto r =
+                    jot::check_revocation(*store, jot::facts_of(token), std::chrono::system_clock::now());
+                if (!r) {
                     if (r.error() == jot::condition::store_failure)
                         http::send_error(res, 503, "temporarily_unavailable",
                                          "the revocation store is unavailable");
@@ -173,7 +153,7 @@ int run(const jot_resource::config& c) {
                     return res;
                 }
             }
-            const auto it = posts.find(facts->subject);
+            const auto it = posts.find(std::string(token.subject()));
             res.set_header("Cache-Control", "no-store");
             res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
             return res;
@@ -195,8 +175,7 @@ int run(const jot_resource::config& c) {
             log.note(std::string("shutting down on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
             server.stop();
         },
-        [&keys] { (void)keys.fetch(); });
-    refresher background(keys, c.jwks_refresh);
+        [&keys] { (void)keys.refresh(); });
     say("resource_server: jwks " + c.jwks_url + ", store " +
         (store ? store->description() : std::string("none")) + ", verify cache " +
         std::to_string(c.verify_cache));

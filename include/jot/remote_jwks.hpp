@@ -35,6 +35,7 @@
 #include "jwks_fetch.hpp"
 #include "key_set.hpp"
 #include "unverified_token.hpp"
+#include "verification_cache.hpp"
 #include "verifier.hpp"
 
 namespace jot::inline v0 {
@@ -60,6 +61,9 @@ struct remote_jwks_options {
     std::chrono::milliseconds fetch_timeout = std::chrono::seconds{5};
     jwks_limits limits{};
     std::vector<algorithm> algorithms{asymmetric_algorithms.begin(), asymmetric_algorithms.end()};
+    /// Verified tokens remembered per key set (a verification_cache in each snapshot, used by the *_cached
+    /// members); 0: none.
+    std::size_t cache_capacity = 0;
     /// Start a thread that refreshes before the keys expire (and retries failures every min_interval).
     /// Without it, the first caller that finds the keys expired refreshes them.
     bool background_refresh = false;
@@ -79,7 +83,12 @@ struct jwks_snapshot {
     std::uint64_t generation = 0;  // increases with every key set that differs from the previous one
     time_point refresh_at{};       // when the keys' max-age ends
     time_point usable_until{};     // refresh_at + max_staleness: no keys after this
+    /// Tokens verified with these keys (null when remote_jwks_options::cache_capacity is 0); thread-safe.
+    std::shared_ptr<verification_cache> cache{};
 };
+
+/// A verified token shared with a cache.
+using shared_verified_token = std::shared_ptr<const verified_token>;
 
 /// The keys of one JWKS URL for a resource server. Readers take an immutable snapshot without a lock (a few
 /// atomic operations, detail::published); refreshes replace it. The fetch is the caller's (no HTTP stack
@@ -171,15 +180,41 @@ public:
         const time_point now = clock_.now();
         auto r = s->verifier->verify_at(token, now);
         if (r || r.error() != errc::key_not_found) return r;
-        const auto peek = decode_unverified(token, policy_.limits);
-        if (!peek) return r;
-        const auto kid_it = peek->header.find("kid");
-        if (kid_it == peek->header.end() || !kid_it->is_string()) return r;
-        const std::string& kid = kid_it->template get_ref<const std::string&>();
-        if (known_unknown(kid, now)) return r;
-        auto fresh = refetch_for_kid(kid, s->generation, now);
+        const auto kid = refetchable_kid(token, now);
+        if (!kid) return r;
+        auto fresh = refetch_for_kid(*kid, s->generation, now);
         if (!fresh) return r;
         return fresh->verifier->verify_at(token, clock_.now());
+    }
+
+    /// verify() through the snapshot's verification cache (a token verified once is answered from memory
+    /// until it expires), refetching as verify() does.
+    [[nodiscard]] result<shared_verified_token> verify_cached(std::string_view token) {
+        auto s = snapshot();
+        if (!s) return errc::keys_unavailable;
+        const time_point now = clock_.now();
+        auto r = verify_with(*s, token, now);
+        if (r || r.error() != errc::key_not_found) return r;
+        const auto kid = refetchable_kid(token, now);
+        if (!kid) return r;
+        auto fresh = refetch_for_kid(*kid, s->generation, now);
+        if (!fresh) return r;
+        return verify_with(*fresh, token, clock_.now());
+    }
+
+    /// verify_cached() for a thread that must never wait (an I/O thread of an async server): the result
+    /// when it needs no fetch, or nullopt when verify_cached() would fetch first (the keys' max-age has
+    /// passed, or the token names an unknown kid, and a fetch may start now). Then call verify_cached()
+    /// where waiting is fine.
+    [[nodiscard]] std::optional<result<shared_verified_token>> try_verify_cached(std::string_view token) {
+        const time_point now = clock_.now();
+        const auto s = current_.load();
+        if ((!s || now >= s->refresh_at) && may_fetch(now)) return std::nullopt;
+        if (!s || now >= s->usable_until) return result<shared_verified_token>(errc::keys_unavailable);
+        auto r = verify_with(*s, token, now);
+        if (!r && r.error() == errc::key_not_found && may_fetch(now) && refetchable_kid(token, now))
+            return std::nullopt;
+        return r;
     }
 
     /// The failure of the last refresh, or nullopt if it succeeded (or none ran yet).
@@ -201,6 +236,25 @@ private:
     bool may_fetch(time_point now) const noexcept {
         const rep last = last_attempt_.load(std::memory_order_acquire);
         return last == never || now - time_point{time_point::duration{last}} >= options_.min_interval;
+    }
+
+    static result<shared_verified_token> verify_with(const jwks_snapshot& s, std::string_view token,
+                                                     time_point now) {
+        if (s.cache) return s.cache->verify_at(token, now);
+        auto r = s.verifier->verify_at(token, now);
+        if (!r) return r.error();
+        return std::make_shared<const verified_token>(*std::move(r));
+    }
+
+    // The token's kid, if a refetch could bring it: a string kid not remembered as unknown.
+    std::optional<std::string> refetchable_kid(std::string_view token, time_point now) {
+        const auto peek = decode_unverified(token, policy_.limits);
+        if (!peek) return std::nullopt;
+        const auto it = peek->header.find("kid");
+        if (it == peek->header.end() || !it->is_string()) return std::nullopt;
+        std::string kid = it->template get<std::string>();
+        if (known_unknown(kid, now)) return std::nullopt;
+        return kid;
     }
 
     bool known_unknown(const std::string& kid, time_point now) {
@@ -276,6 +330,9 @@ private:
         auto next = std::make_shared<jwks_snapshot>();
         const std::size_t count = keys.size();
         next->verifier = std::make_shared<const jot::verifier>(std::move(keys), policy_);
+        if (options_.cache_capacity > 0)
+            next->cache = std::make_shared<verification_cache>(
+                *next->verifier, verification_cache_options{options_.cache_capacity});
         next->etag = response->etag;
         next->document = response->body;
         next->generation = held ? held->generation + 1 : 1;

@@ -32,7 +32,7 @@
 #include <jot/token_service.hpp>
 
 #include "auth_server/users.hpp"
-#include "common/any_store.hpp"
+#include <jot/store/any_store.hpp>
 #include "http/router.hpp"
 
 namespace {
@@ -75,7 +75,7 @@ struct world {
          .audience = {"api"},
          .grace = std::chrono::seconds{10},
          .max_sessions = max_sessions},
-        std::make_shared<jot_examples::any_store>(std::make_shared<jot::memory_store>(), "memory")};
+        std::make_shared<jot::any_store>(std::make_shared<jot::memory_store>(), "memory")};
     jot_auth::auth_routes routes{svc, fixed().users, fixed().clients, {.client_id = "fuzz-web"}};
     jot_examples::http::router router = [this] {
         jot_examples::http::router r;

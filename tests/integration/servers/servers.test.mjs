@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
     AUTH,
@@ -294,7 +295,7 @@ describe('keys', () => {
         await sleep(1100);  // the resource server refetches at most once per --jwks-min-interval (1s here)
         assert.equal((await posts(rs, afterRotation.body.access_token)).status, 200);
         assert.equal((await posts(rs, before.body.access_token)).status, 200, 'the retired key still verifies');
-        await rs.waitFor(/unknown kid, refetching/);
+        await rs.waitFor(/jwks: loaded 2 key\(s\)/);
     });
 
     test('--rotate-keys-every rotates on a schedule', async () => {
@@ -508,6 +509,115 @@ describe('login and cookie hardening', () => {
         const ok = await start(AUTH, ['--store', 'memory', '--keys', join(dir, 'keys'), '--users', join(dir, 'users.json'), '--allow-weak-hashes'], { cwd: dir, name: 'auth_server' });
         assert.equal((await call(`${ok.url}/healthz`)).status, 200);
         await ok.stop();
+    });
+});
+
+describe('the resource server on a JWKS the test controls', () => {
+    // Serves the auth server's JWKS (or a failure) and counts what it is asked.
+    async function jwksServer(auth) {
+        const upstream = await (await fetch(`${auth.url}/.well-known/jwks.json`)).text();
+        const state = { mode: 'ok', maxAge: 3600, etag: '"v1"', fetches: 0, conditional: 0, body: upstream };
+        const server = http.createServer((req, res) => {
+            ++state.fetches;
+            if (req.headers['if-none-match']) ++state.conditional;
+            if (state.mode === 'down') return req.socket.destroy();
+            if (state.mode === '500') { res.writeHead(500); return res.end('oops'); }
+            if (state.mode === 'garbage') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"keys": [nope'); }
+            if (state.mode === 'huge') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end(JSON.stringify({ keys: [], pad: 'x'.repeat(100 * 1024) })); }
+            const headers = { 'content-type': 'application/json', 'cache-control': `max-age=${state.maxAge}`, etag: state.etag };
+            if (req.headers['if-none-match'] === state.etag) { res.writeHead(304, headers); return res.end(); }
+            res.writeHead(200, headers);
+            res.end(state.body);
+        });
+        await new Promise((r) => server.listen(0, '127.0.0.1', r));
+        state.url = `http://127.0.0.1:${server.address().port}/jwks.json`;
+        state.close = () => new Promise((r) => { server.closeAllConnections(); server.close(r); });
+        return state;
+    }
+    const forge = (jwt, kid) => {
+        const [h, p, s] = jwt.split('.');
+        return `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url')), kid })).toString('base64url')}.${p}.${s}`;
+    };
+    const startRs = (auth, jwks, extra = []) => start(RESOURCE, ['--jwks-url', jwks.url, ...extra], { cwd: auth.dir, name: 'resource_server' });
+
+    test('max-age is honoured without any unknown kid, with If-None-Match, and a 304 keeps the keys', { timeout: 30000 }, async () => {
+        const auth = await startAuth();
+        const jwks = await jwksServer(auth);
+        jwks.maxAge = 1;
+        const rs = await startRs(auth, jwks, ['--jwks-min-interval', '1s']);
+        const l = await login(auth);
+        for (let i = 0; i < 14; ++i) {
+            assert.equal((await posts(rs, l.body.access_token)).status, 200);
+            await sleep(250);
+        }
+        assert.ok(jwks.fetches >= 3, `${jwks.fetches} fetches in 3.5 s at max-age=1`);
+        assert.ok(jwks.conditional >= 2, `${jwks.conditional} conditional fetches`);
+        assert.equal((await posts(rs, l.body.access_token)).status, 200);  // the 304s kept the keys
+        await jwks.close();
+    });
+
+    test('200 tokens with distinct unknown kids cause at most one extra fetch per minimum interval', { timeout: 30000 }, async () => {
+        const auth = await startAuth();
+        const jwks = await jwksServer(auth);
+        const rs = await startRs(auth, jwks, ['--jwks-min-interval', '2s']);
+        const l = await login(auth);
+        await sleep(2100);  // past the start-up fetch's interval
+        const before = jwks.fetches;
+        const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => posts(rs, forge(l.body.access_token, `bogus-${i}`))));
+        assert.ok(answers.every((r) => r.status === 401));
+        assert.ok(jwks.fetches - before <= 1, `${jwks.fetches - before} fetches`);
+        assert.equal((await posts(rs, l.body.access_token)).status, 200);
+        await jwks.close();
+    });
+
+    test('JWKS down, 500, garbage or 100 KiB: valid tokens still verify with the keys held', { timeout: 60000 }, async () => {
+        const auth = await startAuth();
+        const jwks = await jwksServer(auth);
+        const rs = await startRs(auth, jwks, ['--jwks-min-interval', '1s']);
+        const l = await login(auth);
+        for (const mode of ['down', '500', 'garbage', 'huge']) {
+            jwks.mode = mode;
+            await sleep(1100);
+            const before = jwks.fetches;
+            assert.equal((await posts(rs, forge(l.body.access_token, `unknown-${mode}`))).status, 401);  // triggers a fetch
+            assert.ok(jwks.fetches > before, `${mode}: no fetch`);
+            assert.equal((await posts(rs, l.body.access_token)).status, 200, mode);
+        }
+        jwks.mode = 'ok';
+        await rs.waitFor(/jwks fetch answered HTTP 500/);
+        await jwks.close();
+    });
+
+    test('--jwks-min-interval 0s is refused with exit status 2', () => {
+        const r = spawnSync(RESOURCE, ['--port', '0', '--jwks-min-interval', '0s'], { env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr + r.stdout, /jwks-min-interval/);
+    });
+
+    test("the auth server's JWKS has Cache-Control and a strong ETag, and answers If-None-Match with 304", async () => {
+        const auth = await startAuth(['--jwks-max-age', '45s']);
+        const first = await fetch(`${auth.url}/.well-known/jwks.json`);
+        assert.equal(first.status, 200);
+        assert.equal(first.headers.get('cache-control'), 'public, max-age=45');
+        const etag = first.headers.get('etag');
+        assert.match(etag, /^"[A-Za-z0-9_-]{43}"$/);
+        const again = await fetch(`${auth.url}/.well-known/jwks.json`, { headers: { 'if-none-match': etag } });
+        assert.equal(again.status, 304);
+        assert.equal(await again.text(), '');
+        assert.equal((await fetch(`${auth.url}/.well-known/jwks.json`, { headers: { 'if-none-match': '"other"' } })).status, 200);
+    });
+
+    test('an access token of a session ended by /logout (refresh token only) fails /logout-all and /introspect', async () => {
+        const auth = await startAuth();
+        const l = await login(auth);
+        const other = await login(auth);
+        assert.equal((await call(`${auth.url}/logout`, json({ refresh_token: l.body.refresh_token }))).status, 204);
+        const all = await call(`${auth.url}/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${l.body.access_token}` } });
+        assertBearerChallenge(all);
+        const i = await call(`${auth.url}/introspect`, { ...form({ token: l.body.access_token }), headers: { ...form({}).headers, authorization: basic('api-gateway', 'gateway-secret') } });
+        assert.equal(i.status, 200);
+        assert.equal(i.body.active, false);
+        assert.equal((await refreshForm(auth, other.body.refresh_token)).status, 200);  // the other session lives on
     });
 });
 
