@@ -276,3 +276,32 @@ TEST_CASE("remote_jwks refuses unusable options with setup_error") {
     CHECK_THROWS_AS(source("https://x", jot_test::test_policy(), nullptr), jot::setup_error);
     CHECK_NOTHROW(make({.min_interval = 1s}));
 }
+
+TEST_CASE("remote_jwks try_verify_cached never fetches: it answers nullopt where verify_cached would fetch") {
+    fixture f({.cache_capacity = 16});
+    CHECK_FALSE(f.jwks->try_verify_cached(f.a.token(f.now())));  // no keys yet: a fetch is due
+    CHECK(f.server.calls == 0);
+    const auto token = f.a.token(f.now());
+    const auto first = f.jwks->verify_cached(token);
+    REQUIRE(first);
+    CHECK(f.server.calls == 1);
+    const auto again = f.jwks->try_verify_cached(token);
+    REQUIRE(again);
+    REQUIRE(*again);
+    CHECK(again->value() == first.value());  // the same cached token
+    // A kid the keys lack, while a refetch may start: nullopt, and still no fetch.
+    f.advance(11s);
+    f.server.serve(jwks_of({&f.a, &f.b}), "max-age=3600");
+    CHECK_FALSE(f.jwks->try_verify_cached(f.b.token(f.now())));
+    CHECK(f.server.calls == 1);
+    const auto b = f.jwks->verify_cached(f.b.token(f.now()));
+    REQUIRE(b);
+    CHECK((*b)->kid() == "b");
+    CHECK(f.server.calls == 2);
+    // Within min_interval another unknown kid gets its key_not_found at once, without a fetch.
+    jot_test::signing_key c{"c"};
+    const auto unknown = f.jwks->try_verify_cached(c.token(f.now()));
+    REQUIRE(unknown);
+    CHECK(unknown->error() == errc::key_not_found);
+    CHECK(f.server.calls == 2);
+}
