@@ -199,13 +199,21 @@ describe('floods and bursts', () => {
         const auth = await startAuth();
         await login(auth);
         const before = rssKiB(auth.child.pid);
+        // Four clients: the server checks at most 2 x cores passwords at once and answers 503 beyond, which
+        // is retried here (a bounded number of times).
         let ok = 0;
-        await Promise.all(Array.from({ length: 8 }, async () => {
-            for (let i = 0; i < 500 / 8; ++i) if ((await call(`${auth.url}/login`, json({ username: 'Kyle', password: 'kyle-password' }))).status === 200) ++ok;
+        let attempts = 0;
+        await Promise.all(Array.from({ length: 4 }, async () => {
+            while (ok < 500 && attempts < 2000) {
+                ++attempts;
+                const r = await call(`${auth.url}/login`, json({ username: 'Kyle', password: 'kyle-password' }));
+                if (r.status === 200) ++ok;
+                else await sleep(20);
+            }
         }));
         const growth = rssKiB(auth.child.pid) - before;
         console.log(`# ${ok} logins: RSS growth ${growth} KiB`);
-        assert.ok(ok >= 496);
+        assert.ok(ok >= 500, `${ok} logins in ${attempts} attempts`);
         assert.ok(growth < 64 * 1024, `RSS grew ${growth} KiB`);
     });
 });
