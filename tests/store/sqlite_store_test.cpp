@@ -98,10 +98,10 @@ TEST_CASE("sqlite_store creates its schema at the current version, in WAL mode")
     raw_db db(f.path);
     CHECK(db.query("SELECT version FROM schema_version") ==
           std::to_string(jot::sqlite_store::schema_version));
-    CHECK(jot::sqlite_store::schema_version == 2);
+    CHECK(jot::sqlite_store::schema_version == 3);
     CHECK(db.query("PRAGMA journal_mode") == "wal");
     CHECK(db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") ==
-          "denied_jtis\nfamilies\nschema_version\nsubject_revocations\ntokens");
+          "denied_jtis\nfailure_counts\nfamilies\nschema_version\nsubject_revocations\ntokens");
     CHECK(db.query("PRAGMA integrity_check") == "ok");
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("sqlite_store finds a subject's sessions through the index of families
     CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_by_subject'") == "0");
 }
 
-TEST_CASE("sqlite_store migrates a version 1 database to version 2, keeping its sessions") {
+TEST_CASE("sqlite_store migrates a version 1 database to the current version, keeping its sessions") {
     temp_dir dir;
     const std::string path = dir.file("v1.db");
     {
@@ -144,7 +144,8 @@ TEST_CASE("sqlite_store migrates a version 1 database to version 2, keeping its 
     CHECK(sessions[0].id == "f1");  // the version 1 session, found through the new index
     CHECK(sessions[1].id == t.family_id);
     raw_db db(path);
-    CHECK(db.query("SELECT version FROM schema_version") == "2");
+    CHECK(db.query("SELECT version FROM schema_version") == "3");
+    CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'failure_counts'") == "1");
     CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_live_by_subject'") == "1");
     CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_by_subject'") == "0");
     CHECK(db.query("PRAGMA integrity_check") == "ok");

@@ -180,10 +180,7 @@ public:
         auto [it, inserted] = attempts_.try_emplace(std::string(key));
         failure_count& c = it->second;
         if (!inserted) unschedule(c.expires, due::attempt, key);
-        if (inserted || now >= c.expires) c = {};
-        c.count += 1;
-        c.last = std::max(c.last, now);
-        c.expires = later_by(c.last, window);
+        c = next_failure_count(inserted ? nullptr : &c, now, window);
         schedule(c.expires, due::attempt, key);
         const failure_count out = c;
         maybe_purge(now);

@@ -2,10 +2,12 @@
 // The refresh_store concept: the records of refresh-token families and the atomic steps a backend performs.
 #pragma once
 
+#include <algorithm>    // std::max
 #include <chrono>       // std::chrono::seconds
 #include <concepts>     // std::same_as
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
+#include <limits>       // std::numeric_limits
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
@@ -89,19 +91,20 @@ struct rotate_request {
 
 /// What the rotation step did. Every outcome is a value; only infrastructure failure is an error.
 enum class rotate_status {
-    rotated,          // the presented token was active: it is now rotated and `successor` is active
-    grace_replay,     // the presented token is the successor's immediate predecessor, within the grace window
-    reused,           // a rotated token outside the grace window: the whole family is now revoked
-    expired,          // the token's idle expiry or the family's absolute expiry has passed
-    revoked,          // the token or its family is revoked
-    not_found,        // no token has this id, or its secret hash differs
-    client_mismatch,  // the token is held, but its family belongs to another client than `r.client`
+    rotated,       // the presented token was active: it is now rotated and `successor` is active
+    grace_replay,  // the presented token is the successor's immediate predecessor, within the grace window
+    reused,        // a rotated token outside the grace window: the whole family is now revoked
+    expired,       // the token's idle expiry or the family's absolute expiry has passed
+    revoked,       // the token or its family is revoked
+    not_found,     // no token has this id, or its secret hash differs
+    /// The token is held, but its family belongs to another client than `r.client`.
+    client_mismatch,
 };
 
 /// The result of the rotation step.
 struct rotate_outcome {
     rotate_status status = rotate_status::not_found;
-    family_record family{};          // the family after the step (empty for not_found)
+    family_record family{};          // the family after the step (empty for not_found, client_mismatch)
     token_record successor{};        // rotated: the new token; grace_replay: the existing successor
     std::string sealed_successor{};  // grace_replay: the sealed successor kept on the presented token
 };
@@ -217,6 +220,17 @@ struct failure_count {
     time_point expires{};     // when the key is dropped: `window` after the latest failure
     friend bool operator==(const failure_count&, const failure_count&) = default;
 };
+
+/// The rule of attempt_store's add_failure: the count a model stores after a failure at `now`, given what
+/// it holds for the key (`held`, or nullptr). Shared by the C++ models; the Redis script mirrors it.
+[[nodiscard]] inline failure_count next_failure_count(const failure_count* held, time_point now,
+                                                      std::chrono::seconds window) noexcept {
+    failure_count c = held && now < held->expires ? *held : failure_count{};
+    if (c.count < std::numeric_limits<std::uint64_t>::max()) ++c.count;
+    c.last = std::max(c.last, now);
+    c.expires = later_by(c.last, window);
+    return c;
+}
 
 // clang-format off
 /// A store that also counts failed attempts per key, for throttling (login_throttle.hpp). The caller picks
