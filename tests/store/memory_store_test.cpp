@@ -10,6 +10,9 @@ struct store_factory<jot::memory_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::memory_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::memory_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::memory_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::memory_store);
 
 TEST_CASE("memory_store purges expired records as a side effect of writes") {
     using namespace std::chrono_literals;

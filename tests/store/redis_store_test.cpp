@@ -39,6 +39,9 @@ struct store_factory<jot::redis_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::redis_store);
 
 namespace {
 

@@ -92,6 +92,9 @@ struct store_factory<jot::sqlite_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::sqlite_store);
 
 TEST_CASE("sqlite_store creates its schema at the current version, in WAL mode") {
     sqlite_fixture f;
