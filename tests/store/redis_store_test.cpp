@@ -392,3 +392,44 @@ TEST_CASE("redis_store keeps refresh state across a Redis restart with AOF") {
     CHECK(f.svc.refresh(t2.refresh_token).value().generation == 3);
     CHECK(f.svc.refresh(t1.refresh_token).error() == jot::errc::refresh_token_reused);
 }
+
+TEST_CASE("redis_store never puts the URL's password in a message") {
+    using namespace std::chrono_literals;
+    const std::string secret = "s3cr3t-Pw";
+    const auto message_of = [](const std::string& url) -> std::string {
+        try {
+            jot::redis_store store(
+                {.url = url, .connect_timeout = 200ms, .command_timeout = 200ms, .ttl_margin = 1s});
+        } catch (const jot::setup_error& e) {
+            return e.what();
+        }
+        return {};
+    };
+    const auto port = std::to_string(shared_server().port());
+    for (const std::string url : {
+             "redis://alice:" + secret + "@127.0.0.1:x",   // a bad port
+             "redis://" + secret + "@127.0.0.1:6379",      // credentials not user:password
+             "redis://:" + secret + "@127.0.0.1:1/0",      // nothing listens
+             "redis://:" + secret + "@[::1:6379",          // an unclosed bracket
+             "redis://alice:" + secret + "@127.0.0.1/db",  // a bad database
+         }) {
+        CAPTURE(url);
+        const auto m = message_of(url);
+        CHECK_FALSE(m.empty());
+        CHECK(m.find(secret) == std::string::npos);
+        CHECK(m.find("***") != std::string::npos);
+    }
+    if (shared_server().url().starts_with("redis://")) {
+        // A server without a password answers AUTH with an error; the message says so without the password.
+        const auto m = message_of("redis://alice:" + secret + "@127.0.0.1:" + port + "/0");
+        CAPTURE(m);
+        CHECK_FALSE(m.empty());
+        CHECK(m.find(secret) == std::string::npos);
+    }
+    CHECK(jot::detail::redact_redis_url("redis://u:p@h:1/2") == "redis://u:***@h:1/2");
+    CHECK(jot::detail::redact_redis_url("redis://:p@h") == "redis://:***@h");
+    CHECK(jot::detail::redact_redis_url("redis://p@h") == "redis://***@h");
+    CHECK(jot::detail::redact_redis_url("redis://h:1") == "redis://h:1");
+    CHECK(jot::detail::redact_redis_url("redis://u:p@ss@h") == "redis://u:***@h");
+    CHECK(jot::detail::redact("AUTH p failed for p", "p") == "AUTH *** failed for ***");
+}

@@ -7,9 +7,11 @@
 #include "conformance.hpp"
 
 #include <sqlite3.h>
-#include <stdlib.h>  // mkdtemp
+#include <stdlib.h>    // mkdtemp
+#include <sys/stat.h>  // umask
 
 #include <chrono>      // std::chrono
+#include <cstdint>     // std::uintmax_t
 #include <filesystem>  // std::filesystem
 #include <fstream>     // std::ofstream
 #include <stdexcept>   // std::runtime_error
@@ -320,4 +322,56 @@ TEST_CASE("sqlite_store serves several store instances on one file") {
     CHECK(other.find_family(t.family_id).value()->subject == "alice");
     CHECK(other.revoke_family(t.family_id).value());
     CHECK(f.svc.refresh(t.refresh_token).error() == jot::errc::refresh_token_revoked);
+}
+
+namespace {
+
+/// The permission bits of `path`.
+std::filesystem::perms mode_of(const std::string& path) {
+    return std::filesystem::status(path).permissions() & std::filesystem::perms::mask;
+}
+
+/// Bytes of the database file and its WAL, after a checkpoint that empties the WAL.
+std::uintmax_t checkpointed_size(const std::string& path) {
+    raw_db(path).exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    std::error_code ec;
+    const auto wal = std::filesystem::file_size(path + "-wal", ec);
+    return std::filesystem::file_size(path) + (ec ? 0 : wal);
+}
+
+}  // namespace
+
+TEST_CASE("sqlite_store creates its database, WAL and SHM files readable by their owner only") {
+    temp_dir dir;
+    const auto path = dir.file("private.db");
+    const mode_t old = ::umask(0);  // even when the process would let everyone read what it creates
+    auto store = std::make_shared<jot::sqlite_store>(jot::sqlite_store_options{.path = path});
+    ::umask(old);
+    jot::basic_token_service<jot::sqlite_store, jot::manual_clock> svc(
+        std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)),
+        conformance::default_options(), store, jot::manual_clock{});
+    (void)svc.login("alice", "web").value();
+    using std::filesystem::perms;
+    for (const auto& file : {path, path + "-wal", path + "-shm"}) {
+        CAPTURE(file);
+        REQUIRE(std::filesystem::exists(file));
+        CHECK(mode_of(file) == (perms::owner_read | perms::owner_write));
+    }
+}
+
+TEST_CASE("sqlite_store keeps the file of one session under 1 MB of growth over 20,000 rotations") {
+    sqlite_fixture f(conformance::default_options(), {.synchronous = jot::sqlite_synchronous::off});
+    auto t = f.svc.login("alice", "web").value();
+    for (int i = 0; i < 100; ++i) t = f.svc.refresh(t.refresh_token, "web").value();
+    const auto start = checkpointed_size(f.path);
+    for (int i = 0; i < 20'000; ++i) {
+        f.svc.clock().advance(1ms);
+        t = f.svc.refresh(t.refresh_token, "web").value();
+    }
+    const auto end = checkpointed_size(f.path);
+    INFO("start ", start, " bytes, end ", end, " bytes");
+    CHECK(end < start + 1'000'000);
+    CHECK(t.generation == 20'101);
+    raw_db db(f.path);
+    CHECK(db.query("SELECT count(*) FROM tokens") == "17");  // the active token and 16 predecessors
 }
