@@ -406,7 +406,7 @@ TEST_CASE("redis_store never puts the URL's password in a message") {
         return {};
     };
     const auto port = std::to_string(shared_server().port());
-    for (const std::string url : {
+    for (const std::string& url : {
              "redis://alice:" + secret + "@127.0.0.1:x",   // a bad port
              "redis://" + secret + "@127.0.0.1:6379",      // credentials not user:password
              "redis://:" + secret + "@127.0.0.1:1/0",      // nothing listens
