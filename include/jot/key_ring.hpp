@@ -74,6 +74,7 @@ public:
     void rotate(algorithm alg, const key& k, time_point now = std::chrono::system_clock::now()) {
         signer next(alg, k, thumbprint(k));
         const std::lock_guard lock(write_);
+        (void)settle(now);  // a scheduled key due by now signed before this rotation
         const auto old = snapshot_unpruned();
         std::vector<retired_key> retired;
         if (old->active.kid() != next.kid())

@@ -214,6 +214,17 @@ TEST_CASE("key_ring schedule replaces a pending key, activates a due one first, 
         ring.schedule(jot::algorithm::es256, es_key(2), t0 + 1min, t0 + 1min);
         CHECK(ring.active_kid() == jot::thumbprint(es_key(2)));
     }
+    SUBCASE("an immediate rotation after the activation time comes after the scheduled key") {
+        ring.rotate(es_key(2), t0 + 3min);
+        CHECK(ring.active_kid(t0 + 3min) == jot::thumbprint(es_key(2)));
+        CHECK_FALSE(ring.next_key());
+        const auto retired = ring.snapshot(t0 + 3min)->retired;
+        REQUIRE(retired.size() == 2);
+        CHECK(retired[0].kid == jot::thumbprint(es_key(1)));
+        CHECK(retired[0].retired_at == t0 + 3min);
+        CHECK(retired[1].kid == jot::thumbprint(es_key(0)));
+        CHECK(retired[1].retired_at == t0 + 2min);
+    }
     SUBCASE("an immediate rotation keeps the schedule") {
         ring.rotate(es_key(2), t0 + 1min);
         CHECK(ring.active_kid(t0 + 1min) == jot::thumbprint(es_key(2)));

@@ -6,6 +6,7 @@
 #include <algorithm>      // std::min, std::stable_sort, std::erase_if
 #include <chrono>         // std::chrono::seconds
 #include <cstddef>        // std::size_t
+#include <cstdint>        // std::uint64_t
 #include <functional>     // std::equal_to
 #include <mutex>          // std::mutex, std::lock_guard
 #include <optional>       // std::optional
@@ -295,13 +296,17 @@ private:
         return out;
     }
 
-    // Bounded sessions: the tokens of a family are held oldest first, and its generations are consecutive,
-    // so keeping the last keep + 1 keeps the active token and its `keep` latest predecessors.
+    // Bounded sessions (refresh_store.hpp, rule 4): the family's tokens of generation at most
+    // f.generation - 1 - keep go. The family holds few tokens (at most keep + 2 here).
     void trim(family_entry& fam, std::size_t keep) {
-        if (fam.tokens.size() <= keep + 1) return;
-        const auto drop = fam.tokens.size() - keep - 1;
-        for (std::size_t i = 0; i < drop; ++i) erase_token(fam.tokens[i]);
-        fam.tokens.erase(fam.tokens.begin(), fam.tokens.begin() + static_cast<std::ptrdiff_t>(drop));
+        if (fam.record.generation <= keep + 1) return;
+        const std::uint64_t oldest = fam.record.generation - 1 - keep;
+        std::erase_if(fam.tokens, [&](const std::string& id) {
+            const auto ti = tokens_.find(id);
+            if (ti == tokens_.end() || ti->second.generation > oldest) return false;
+            erase_token(id);
+            return true;
+        });
     }
 
     void erase_token(const std::string& id) {
