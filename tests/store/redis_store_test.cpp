@@ -433,3 +433,33 @@ TEST_CASE("redis_store never puts the URL's password in a message") {
     CHECK(jot::detail::redact_redis_url("redis://u:p@ss@h") == "redis://u:***@h");
     CHECK(jot::detail::redact("AUTH p failed for p", "p") == "AUTH *** failed for ***");
 }
+
+TEST_CASE("redis_store keeps one session's keys bounded over many rotations, indexes included") {
+    auto& server = shared_server();
+    redis_fixture f(server);
+    auto t = f.svc.login("alice", "web").value();
+    for (int i = 0; i < 200; ++i) t = f.svc.refresh(t.refresh_token, "web").value();
+    const auto keys = keys_of(server, f.prefix);
+    const auto count = [&keys](const std::string& part) {
+        return std::count_if(keys.begin(), keys.end(),
+                             [&part](const std::string& k) { return k.find(part) != std::string::npos; });
+    };
+    CHECK(count("}:t:") == 17);             // the active token and 16 predecessors
+    CHECK(count(f.prefix + ":t:{") == 17);  // and their index keys, no more
+    CHECK(std::stoll(server.command({"ZCARD", f.prefix + ":{" + t.family_id + "}:ts"})) == 17);
+    CHECK(keys.size() == 17 * 2 + 4);  // plus the family, its token set and the subject's index and counter
+}
+
+TEST_CASE("redis_store counts failures under a key of their own with a TTL") {
+    auto& server = shared_server();
+    redis_fixture f(server);
+    const auto now = f.svc.clock().now();
+    CHECK(f.store().add_failure("user:alice", now, std::chrono::minutes{15}).value().count == 1);
+    const auto key = f.prefix + ":a:{user:alice}";
+    CHECK(server.command({"TYPE", key}) == "hash");
+    const auto ttl = std::stoll(server.command({"PTTL", key}));
+    CHECK(ttl > 15 * 60'000);
+    CHECK(ttl <= 16 * 60'000);
+    REQUIRE(f.store().clear_failures("user:alice"));
+    CHECK(server.command({"EXISTS", key}) == "0");
+}
