@@ -65,6 +65,7 @@ enum class errc {
     refresh_token_expired,
     refresh_token_revoked,
     refresh_token_reused,
+    refresh_token_client_mismatch,  // the token's session belongs to another client (RFC 6749 §6)
     store_unavailable = 500,
     store_corrupt,
     // internal
@@ -199,6 +200,7 @@ inline const char* name(errc e) noexcept {
         JOT_ERRC_NAME(refresh_token_expired)
         JOT_ERRC_NAME(refresh_token_revoked)
         JOT_ERRC_NAME(refresh_token_reused)
+        JOT_ERRC_NAME(refresh_token_client_mismatch)
         JOT_ERRC_NAME(store_unavailable)
         JOT_ERRC_NAME(store_corrupt)
         JOT_ERRC_NAME(crypto_failure)
@@ -305,6 +307,8 @@ inline std::string error_category_impl::message(int ev) const {
             return "refresh token has been revoked";
         case errc::refresh_token_reused:
             return "refresh token was reused; its session has been revoked";
+        case errc::refresh_token_client_mismatch:
+            return "refresh token was issued to another client";
         case errc::store_unavailable:
             return "token store is unavailable";
         case errc::store_corrupt:

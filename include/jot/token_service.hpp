@@ -45,6 +45,11 @@ struct token_service_options {
     std::chrono::seconds leeway{0};  // clock skew allowed when verifying access tokens (at most 5 min)
     /// Called after each committed change, on the calling thread; what it throws is dropped.
     std::function<void(const lifecycle_event&)> on_event{};
+    /// Rotated refresh tokens kept per session for reuse detection, at least 1 (the grace window needs the
+    /// immediate predecessor). Each rotation deletes older ones, so a session holds at most this many + 1
+    /// records however often it refreshes; a deleted predecessor presented again is refused as not found
+    /// (refresh_store.hpp, rule 4).
+    std::size_t keep_predecessors = 16;
 };
 
 /// The verifier_options of the access tokens a service with these options issues and verify_access accepts:
@@ -72,9 +77,9 @@ template <refresh_store Store, clock Clock = system_clock>
 class basic_token_service {
 public:
     /// Throws setup_error for a null key ring or store, or inconsistent options (empty issuer or audience,
-    /// non-positive lifetimes, a grace window not shorter than the idle lifetime, a max_sessions of 0, a
-    /// leeway above 5 minutes, or a key ring that drops retired keys before the access tokens they signed
-    /// expire).
+    /// non-positive lifetimes, a grace window not shorter than the idle lifetime, a max_sessions or
+    /// keep_predecessors of 0, a leeway above 5 minutes, or a key ring that drops retired keys before the
+    /// access tokens they signed expire).
     basic_token_service(std::shared_ptr<key_ring> keys, token_service_options options,
                         std::shared_ptr<Store> store, Clock clock = Clock())
         : keys_(std::move(keys)),
@@ -90,6 +95,8 @@ public:
             throw setup_error("jot: token_service_options.grace must be in [0, refresh_idle_ttl)");
         if (options_.max_sessions == 0)
             throw setup_error("jot: token_service_options.max_sessions must be at least 1");
+        if (options_.keep_predecessors == 0)
+            throw setup_error("jot: token_service_options.keep_predecessors must be at least 1");
         if (keys_->options().retain_retired < options_.access_ttl + options_.leeway)
             throw setup_error("jot: key_ring_options.retain_retired is shorter than access_ttl + leeway");
         access_options_ = access_token_policy(options_);
@@ -147,60 +154,24 @@ public:
         return issue(f, *rt, t, now);
     }
 
-    /// Rotates `refresh_token`: on success the client gets a new access token and the successor refresh
-    /// token. Within the grace window the immediate predecessor gets the same successor again. Fails with
-    /// refresh_token_malformed (nothing is looked up), refresh_token_not_found (unknown id or wrong secret),
-    /// refresh_token_expired, refresh_token_revoked, refresh_token_reused (the family is now revoked), or
-    /// store and crypto errors.
+    /// Rotates `refresh_token` presented by the client `client_id` (RFC 6749 §6: a refresh token is bound to
+    /// the client it was issued to): on success the client gets a new access token and the successor
+    /// refresh token. Within the grace window the immediate predecessor gets the same successor again. Fails
+    /// with refresh_token_malformed (nothing is looked up), refresh_token_not_found (unknown id, wrong
+    /// secret, or a predecessor older than keep_predecessors), refresh_token_client_mismatch (the session
+    /// belongs to another client: nothing changes, answer invalid_grant), refresh_token_expired,
+    /// refresh_token_revoked, refresh_token_reused (the family is now revoked), or store and crypto errors.
+    /// Throws setup_error for an empty client_id.
+    [[nodiscard]] result<issued_tokens> refresh(std::string_view refresh_token_text,
+                                                std::string_view client_id) const {
+        if (client_id.empty()) throw setup_error("jot: refresh needs the presenting client_id");
+        return rotate_for(refresh_token_text, client_id);
+    }
+
+    /// As refresh(token, client_id), for a server that does not know the presenting client (one client, or
+    /// clients that are not identified): any client's session rotates. Prefer the two-argument form.
     [[nodiscard]] result<issued_tokens> refresh(std::string_view refresh_token_text) const {
-        auto presented = refresh_token::parse(refresh_token_text);
-        if (!presented) return presented.error();
-        auto next = refresh_token::generate();
-        if (!next) return next.error();
-        const time_point now = clock_.now();
-        rotate_request r{.token_id = presented->id(),
-                         .presented = presented->hash(),
-                         .successor = {.id = next->id(),
-                                       .hash = next->hash(),
-                                       .created = now,
-                                       .idle_expiry = now + options_.refresh_idle_ttl},
-                         .sealed_successor = {},
-                         .now = now,
-                         .grace = options_.grace};
-        if (options_.grace > std::chrono::seconds{0}) {
-            auto sealed = seal_successor(*presented, *next);
-            if (!sealed) return sealed.error();
-            r.sealed_successor = *std::move(sealed);
-        }
-        auto out = store_->rotate(r);
-        if (!out) return out.error();
-        const family_record& f = out->family;
-        const auto event = [&](event_kind k) {
-            emit(k, now, f.subject, f.client, f.id, r.token_id, f.generation);
-        };
-        switch (out->status) {
-            case rotate_status::rotated:
-                event(event_kind::rotated);
-                return issue(f, *next, out->successor, now);
-            case rotate_status::grace_replay: {
-                auto same = open_successor(*presented, out->sealed_successor);
-                if (!same) return same.error();
-                if (same->id() != out->successor.id) return errc::store_corrupt;
-                event(event_kind::grace_replay);
-                return issue(f, *same, out->successor, now);
-            }
-            case rotate_status::reused:
-                event(event_kind::reuse_detected);
-                return errc::refresh_token_reused;
-            case rotate_status::expired:
-                event(event_kind::expired);
-                return errc::refresh_token_expired;
-            case rotate_status::revoked:
-                return errc::refresh_token_revoked;
-            case rotate_status::not_found:
-                break;
-        }
-        return errc::refresh_token_not_found;
+        return rotate_for(refresh_token_text, {});
     }
 
     /// Verifies an access token: signature against the key ring and access_token_policy(options()) (typ
@@ -281,6 +252,62 @@ public:
     [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
 
 private:
+    // The refresh step; an empty client_id skips the client check.
+    result<issued_tokens> rotate_for(std::string_view refresh_token_text, std::string_view client_id) const {
+        auto presented = refresh_token::parse(refresh_token_text);
+        if (!presented) return presented.error();
+        auto next = refresh_token::generate();
+        if (!next) return next.error();
+        const time_point now = clock_.now();
+        rotate_request r{.token_id = presented->id(),
+                         .presented = presented->hash(),
+                         .successor = {.id = next->id(),
+                                       .hash = next->hash(),
+                                       .created = now,
+                                       .idle_expiry = now + options_.refresh_idle_ttl},
+                         .sealed_successor = {},
+                         .now = now,
+                         .grace = options_.grace,
+                         .client = std::string(client_id),
+                         .keep_predecessors = options_.keep_predecessors};
+        if (options_.grace > std::chrono::seconds{0}) {
+            auto sealed = seal_successor(*presented, *next);
+            if (!sealed) return sealed.error();
+            r.sealed_successor = *std::move(sealed);
+        }
+        auto out = store_->rotate(r);
+        if (!out) return out.error();
+        const family_record& f = out->family;
+        const auto event = [&](event_kind k) {
+            emit(k, now, f.subject, f.client, f.id, r.token_id, f.generation);
+        };
+        switch (out->status) {
+            case rotate_status::rotated:
+                event(event_kind::rotated);
+                return issue(f, *next, out->successor, now);
+            case rotate_status::grace_replay: {
+                auto same = open_successor(*presented, out->sealed_successor);
+                if (!same) return same.error();
+                if (same->id() != out->successor.id) return errc::store_corrupt;
+                event(event_kind::grace_replay);
+                return issue(f, *same, out->successor, now);
+            }
+            case rotate_status::reused:
+                event(event_kind::reuse_detected);
+                return errc::refresh_token_reused;
+            case rotate_status::expired:
+                event(event_kind::expired);
+                return errc::refresh_token_expired;
+            case rotate_status::revoked:
+                return errc::refresh_token_revoked;
+            case rotate_status::client_mismatch:
+                return errc::refresh_token_client_mismatch;
+            case rotate_status::not_found:
+                break;
+        }
+        return errc::refresh_token_not_found;
+    }
+
     std::shared_ptr<const verifier> current_verifier(time_point now) const {
         auto state = keys_->snapshot(now);
         const std::lock_guard lock(cache_m_);

@@ -27,6 +27,9 @@ struct store_factory<jot::any_store> {
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::any_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::any_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::any_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::any_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::any_store);
 
 TEST_CASE("any_store holds the backend it was given and says what it is") {
     auto memory = std::make_shared<jot::memory_store>();

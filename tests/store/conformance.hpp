@@ -5,10 +5,13 @@
 //   TEST_CASE_TEMPLATE_INVOKE(conformance_id, MyStore);       // in tests/store/<backend>_test.cpp
 //   TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, MyStore);  // in tests/store/<backend>_test.cpp
 //   TEST_CASE_TEMPLATE_INVOKE(conformance_race_id, MyStore);  // in tests/store/<backend>_race_test.cpp
+// and likewise conformance_attempts_id, conformance_client_id, conformance_bounded_id (the first file) and
+// conformance_attempts_race_id (the race file).
 #pragma once
 
 #include <jot/access_revocation.hpp>
 #include <jot/key_ring.hpp>
+#include <jot/login_throttle.hpp>
 #include <jot/refresh_token.hpp>
 #include <jot/store/refresh_store.hpp>
 #include <jot/token_service.hpp>
@@ -117,6 +120,11 @@ struct fixture {
 
 inline std::string id_of(const std::string& refresh_token) {
     return jot::refresh_token::parse(refresh_token)->id();
+}
+
+/// The id of `refresh_token` with a fresh secret: a token that is held, presented with the wrong secret.
+inline std::string id_of_forged(const std::string& refresh_token) {
+    return id_of(refresh_token) + "." + jot::refresh_token::generate()->text().substr(23);
 }
 
 /// Every byte of a dump, as one string, to search for leaked secrets.
@@ -910,4 +918,208 @@ TEST_CASE_TEMPLATE_DEFINE("token_service race: concurrent refreshes of one refre
         CHECK(d.families.size() == workers);
         for (const auto& fam : d.families) CHECK(fam.generation == rounds + 1);
     }
+}
+
+TEST_CASE_TEMPLATE_DEFINE("attempt_store counts failures per key within a window, clears and expires them",
+                          Store, conformance_attempts_id) {
+    using namespace std::chrono_literals;
+    const auto store = store_factory<Store>::make();
+    jot::manual_clock clock;
+    const auto t0 = clock.now();
+
+    SUBCASE("each failure within the window counts one more, keys apart") {
+        for (std::uint64_t i = 1; i <= 3; ++i) {
+            const auto c = store->add_failure("user:alice", t0 + i * 1s, 15min).value();
+            CHECK(c.count == i);
+            CHECK(c.last == t0 + i * 1s);
+            CHECK(c.expires == t0 + i * 1s + 15min);
+        }
+        CHECK(store->failures("user:alice", t0 + 3s).value().count == 3);
+        CHECK(store->failures("user:alice", t0 + 3s).value().expires == t0 + 3s + 15min);
+        CHECK(store->failures("user:bob", t0 + 3s).value() == jot::failure_count{});
+        CHECK(store->add_failure("user+addr:alice|203.0.113.5", t0 + 4s, 15min).value().count == 1);
+        CHECK(store->failures("user:alice", t0 + 4s).value().count == 3);
+    }
+    SUBCASE("a failure slides the expiry; after a quiet window the count starts again") {
+        CHECK(store->add_failure("k", t0, 10min).value().count == 1);
+        CHECK(store->add_failure("k", t0 + 9min, 10min).value().count == 2);
+        CHECK(store->failures("k", t0 + 18min).value().count == 2);
+        CHECK(store->failures("k", t0 + 19min).value().count == 0);
+        const auto again = store->add_failure("k", t0 + 19min, 10min).value();
+        CHECK(again.count == 1);
+        CHECK(again.expires == t0 + 29min);
+    }
+    SUBCASE("a clock that runs behind does not move the latest failure back") {
+        CHECK(store->add_failure("k", t0 + 10s, 10min).value().count == 1);
+        const auto c = store->add_failure("k", t0 + 5s, 10min).value();
+        CHECK(c.count == 2);
+        CHECK(c.last == t0 + 10s);
+        CHECK(c.expires == t0 + 10s + 10min);
+    }
+    SUBCASE("clear_failures forgets one key only") {
+        (void)store->add_failure("a", t0, 10min).value();
+        (void)store->add_failure("b", t0, 10min).value();
+        REQUIRE(store->clear_failures("a"));
+        REQUIRE(store->clear_failures("never-seen"));
+        CHECK(store->failures("a", t0).value().count == 0);
+        CHECK(store->failures("b", t0).value().count == 1);
+        CHECK(store->add_failure("a", t0 + 1s, 10min).value().count == 1);
+    }
+    SUBCASE("purge_expired drops expired counters and keeps the others") {
+        (void)store->add_failure("old", t0, 10min).value();
+        (void)store->add_failure("new", t0 + 5min, 10min).value();
+        CHECK(store->purge_expired(t0 + 10min).value() >= 1);
+        CHECK(store->failures("new", t0 + 10min).value().count == 1);
+        CHECK(store->failures("old", t0 + 10min).value().count == 0);
+        CHECK(store->add_failure("old", t0 + 10min, 10min).value().count == 1);
+    }
+    SUBCASE("a login_throttle over the store refuses a pair after max_failures until the back-off ends") {
+        auto shared = store_factory<Store>::make();
+        jot::basic_login_throttle<Store, jot::manual_clock> throttle(
+            shared, {.max_failures = 3, .max_failures_per_user = 6, .backoff_base = 10s}, clock);
+        for (int i = 0; i < 2; ++i) CHECK(throttle.record_failure("alice", "203.0.113.5").value().allowed);
+        const auto third = throttle.record_failure("alice", "203.0.113.5").value();
+        CHECK_FALSE(third.allowed);
+        CHECK(third.retry_at == t0 + 10s);
+        CHECK_FALSE(throttle.check("alice", "203.0.113.5").value().allowed);
+        CHECK(throttle.check("alice", "198.51.100.7").value().allowed);
+        CHECK(throttle.check("bob", "203.0.113.5").value().allowed);
+        // The keys hold neither the username nor the address.
+        const auto keys = decltype(throttle)::keys_of("alice", "203.0.113.5").value();
+        CHECK(shared->failures(keys[0], t0).value().count == 3);
+        CHECK(shared->failures(keys[1], t0).value().count == 3);
+        for (const auto& k : keys) {
+            CHECK(k.find("alice") == std::string::npos);
+            CHECK(k.find("203.0.113.5") == std::string::npos);
+        }
+        REQUIRE(throttle.record_success("alice", "203.0.113.5"));
+        CHECK(shared->failures(keys[0], t0).value().count == 0);
+        CHECK(shared->failures(keys[1], t0).value().count == 0);
+        CHECK(throttle.check("alice", "203.0.113.5").value().allowed);
+    }
+}
+
+TEST_CASE_TEMPLATE_DEFINE("token_service refuses a refresh token presented by another client", Store,
+                          conformance_client_id) {
+    using namespace std::chrono_literals;
+    using conformance::fixture;
+    using jot::errc;
+    auto o = conformance::default_options();
+    o.grace = 10s;
+    fixture<Store> f(o);
+    const auto t1 = f.svc.login("alice", "web").value();
+    const auto before = f.dump();
+
+    CHECK(f.svc.refresh(t1.refresh_token, "mobile").error() == errc::refresh_token_client_mismatch);
+    CHECK(f.svc.refresh(t1.refresh_token, "mobile").error() == jot::condition::refresh_rejected);
+    CHECK(conformance::same(before, f.dump()));  // nothing rotated, nothing revoked
+    const auto t2 = f.svc.refresh(t1.refresh_token, "web").value();
+    CHECK(t2.generation == 2);
+
+    SUBCASE("also for a rotated token: another client's presentation is not reuse") {
+        f.advance(11s);
+        CHECK(f.svc.refresh(t1.refresh_token, "mobile").error() == errc::refresh_token_client_mismatch);
+        CHECK_FALSE(f.family(t1.family_id).revoked);
+        CHECK(f.svc.refresh(t2.refresh_token, "web"));
+    }
+    SUBCASE("also within the grace window") {
+        CHECK(f.svc.refresh(t1.refresh_token, "mobile").error() == errc::refresh_token_client_mismatch);
+        CHECK(f.svc.refresh(t1.refresh_token, "web").value().refresh_token == t2.refresh_token);
+    }
+    SUBCASE("and a wrong secret is still not found, whatever the client") {
+        const auto forged = conformance::id_of_forged(t2.refresh_token);
+        CHECK(f.svc.refresh(forged, "mobile").error() == errc::refresh_token_not_found);
+        CHECK(f.svc.refresh(forged, "web").error() == errc::refresh_token_not_found);
+    }
+    SUBCASE("the one-argument refresh rotates any client's session") {
+        CHECK(f.svc.refresh(t2.refresh_token).value().generation == 3);
+    }
+    CHECK_THROWS_AS((void)f.svc.refresh(t2.refresh_token, ""), jot::setup_error);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("token_service keeps a bounded number of predecessors per session", Store,
+                          conformance_bounded_id) {
+    using namespace std::chrono_literals;
+    using conformance::fixture;
+    using conformance::id_of;
+    using jot::errc;
+    auto o = conformance::default_options();
+    o.keep_predecessors = 3;
+    o.grace = 10s;
+    fixture<Store> f(o);
+    std::vector<jot::issued_tokens> chain{f.svc.login("alice", "web").value()};
+    for (int i = 0; i < 40; ++i) {
+        f.advance(1s);
+        chain.push_back(f.svc.refresh(chain.back().refresh_token, "web").value());
+        const auto d = f.dump();
+        CHECK(d.tokens.size() == std::min<std::size_t>(chain.size(), 4));
+    }
+    const auto family = chain.back().family_id;
+    const auto d = f.dump();
+    std::set<std::uint64_t> generations;
+    for (const auto& t : d.tokens) generations.insert(t.generation);
+    CHECK(generations == std::set<std::uint64_t>{38, 39, 40, 41});
+    CHECK(f.family(family).generation == 41);
+    f.advance(11s);
+
+    SUBCASE("a deleted predecessor is not found, writes nothing and leaves the session alive") {
+        REQUIRE(f.svc.purge_expired());  // the sealed successors past their window, before the snapshot
+        const auto before = f.dump();
+        for (std::size_t i = 0; i + 4 < chain.size(); i += 9) {
+            CAPTURE(i);
+            CHECK_FALSE(f.svc.store().find_token(id_of(chain[i].refresh_token)).value());
+            CHECK(f.svc.refresh(chain[i].refresh_token, "web").error() == errc::refresh_token_not_found);
+        }
+        CHECK(conformance::same(before, f.dump()));
+        CHECK(f.log->count(jot::event_kind::reuse_detected) == 0);
+        CHECK(f.svc.refresh(chain.back().refresh_token, "web"));
+    }
+    SUBCASE("a kept predecessor presented again is reuse and revokes the session") {
+        CHECK(f.svc.refresh(chain[chain.size() - 4].refresh_token, "web").error() ==
+              errc::refresh_token_reused);
+        CHECK(f.family(family).revoked);
+        CHECK(f.svc.refresh(chain.back().refresh_token, "web").error() == errc::refresh_token_revoked);
+    }
+    SUBCASE("the grace window still serves the immediate predecessor") {
+        const auto next = f.svc.refresh(chain.back().refresh_token, "web").value();
+        CHECK(f.svc.refresh(chain.back().refresh_token, "web").value().refresh_token == next.refresh_token);
+    }
+    SUBCASE("token_service refuses keep_predecessors = 0") {
+        auto bad = conformance::default_options();
+        bad.keep_predecessors = 0;
+        CHECK_THROWS_AS(fixture<Store>{bad}, jot::setup_error);
+    }
+}
+
+TEST_CASE_TEMPLATE_DEFINE("attempt_store race: threads failing one key count every failure exactly once",
+                          Store, conformance_attempts_race_id) {
+    using namespace std::chrono_literals;
+    constexpr std::size_t threads = 16, each = 25;
+    const auto store = store_factory<Store>::make();
+    const jot::time_point t0 = jot::manual_clock{}.now();
+    std::vector<std::vector<std::uint64_t>> seen(threads);
+    std::atomic<int> errors{0};
+    std::latch go(threads);
+    std::vector<std::thread> pool;
+    for (std::size_t i = 0; i < threads; ++i)
+        pool.emplace_back([&, i] {
+            go.arrive_and_wait();
+            for (std::size_t n = 0; n < each; ++n) {
+                const auto c = store->add_failure("user:alice", t0 + std::chrono::milliseconds(n), 15min);
+                if (!c) {
+                    ++errors;
+                    continue;
+                }
+                seen[i].push_back(c->count);
+            }
+        });
+    for (auto& t : pool) t.join();
+    CHECK(errors == 0);
+    std::vector<std::uint64_t> all;
+    for (const auto& v : seen) all.insert(all.end(), v.begin(), v.end());
+    std::sort(all.begin(), all.end());
+    std::vector<std::uint64_t> expected(threads * each);
+    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = i + 1;
+    CHECK(all == expected);  // every count from 1 to N returned once: no lost or doubled update
+    CHECK(store->failures("user:alice", t0 + 1s).value().count == threads * each);
 }

@@ -10,3 +10,4 @@ struct store_factory<jot::memory_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_race_id, jot::memory_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_race_id, jot::memory_store);

@@ -38,6 +38,7 @@ struct store_factory<jot::redis_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_race_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_race_id, jot::redis_store);
 
 namespace {}  // namespace
 

@@ -40,6 +40,9 @@ struct store_factory<jot::redis_store> {
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::redis_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::redis_store);
 
 namespace {
 
@@ -389,4 +392,75 @@ TEST_CASE("redis_store keeps refresh state across a Redis restart with AOF") {
     CHECK(f.svc.verify_access(t2.access_token).error() == jot::errc::token_revoked);
     CHECK(f.svc.refresh(t2.refresh_token).value().generation == 3);
     CHECK(f.svc.refresh(t1.refresh_token).error() == jot::errc::refresh_token_reused);
+}
+
+TEST_CASE("redis_store never puts the URL's password in a message") {
+    using namespace std::chrono_literals;
+    const std::string secret = "s3cr3t-Pw";
+    const auto message_of = [](const std::string& url) -> std::string {
+        try {
+            jot::redis_store store(
+                {.url = url, .connect_timeout = 200ms, .command_timeout = 200ms, .ttl_margin = 1s});
+        } catch (const jot::setup_error& e) {
+            return e.what();
+        }
+        return {};
+    };
+    const auto port = std::to_string(shared_server().port());
+    for (const std::string& url : {
+             "redis://alice:" + secret + "@127.0.0.1:x",   // a bad port
+             "redis://" + secret + "@127.0.0.1:6379",      // credentials not user:password
+             "redis://:" + secret + "@127.0.0.1:1/0",      // nothing listens
+             "redis://:" + secret + "@[::1:6379",          // an unclosed bracket
+             "redis://alice:" + secret + "@127.0.0.1/db",  // a bad database
+         }) {
+        CAPTURE(url);
+        const auto m = message_of(url);
+        CHECK_FALSE(m.empty());
+        CHECK(m.find(secret) == std::string::npos);
+        CHECK(m.find("***") != std::string::npos);
+    }
+    if (shared_server().url().starts_with("redis://")) {
+        // A server without a password answers AUTH with an error; the message says so without the password.
+        const auto m = message_of("redis://alice:" + secret + "@127.0.0.1:" + port + "/0");
+        CAPTURE(m);
+        CHECK_FALSE(m.empty());
+        CHECK(m.find(secret) == std::string::npos);
+    }
+    CHECK(jot::detail::redact_redis_url("redis://u:p@h:1/2") == "redis://u:***@h:1/2");
+    CHECK(jot::detail::redact_redis_url("redis://:p@h") == "redis://:***@h");
+    CHECK(jot::detail::redact_redis_url("redis://p@h") == "redis://***@h");
+    CHECK(jot::detail::redact_redis_url("redis://h:1") == "redis://h:1");
+    CHECK(jot::detail::redact_redis_url("redis://u:p@ss@h") == "redis://u:***@h");
+    CHECK(jot::detail::redact("AUTH p failed for p", "p") == "AUTH *** failed for ***");
+}
+
+TEST_CASE("redis_store keeps one session's keys bounded over many rotations, indexes included") {
+    auto& server = shared_server();
+    redis_fixture f(server);
+    auto t = f.svc.login("alice", "web").value();
+    for (int i = 0; i < 200; ++i) t = f.svc.refresh(t.refresh_token, "web").value();
+    const auto keys = keys_of(server, f.prefix);
+    const auto count = [&keys](const std::string& part) {
+        return std::count_if(keys.begin(), keys.end(),
+                             [&part](const std::string& k) { return k.find(part) != std::string::npos; });
+    };
+    CHECK(count("}:t:") == 17);             // the active token and 16 predecessors
+    CHECK(count(f.prefix + ":t:{") == 17);  // and their index keys, no more
+    CHECK(std::stoll(server.command({"ZCARD", f.prefix + ":{" + t.family_id + "}:ts"})) == 17);
+    CHECK(keys.size() == 17 * 2 + 4);  // plus the family, its token set and the subject's index and counter
+}
+
+TEST_CASE("redis_store counts failures under a key of their own with a TTL") {
+    auto& server = shared_server();
+    redis_fixture f(server);
+    const auto now = f.svc.clock().now();
+    CHECK(f.store().add_failure("user:alice", now, std::chrono::minutes{15}).value().count == 1);
+    const auto key = f.prefix + ":a:{user:alice}";
+    CHECK(server.command({"TYPE", key}) == "hash");
+    const auto ttl = std::stoll(server.command({"PTTL", key}));
+    CHECK(ttl > 15 * 60'000);
+    CHECK(ttl <= 16 * 60'000);
+    REQUIRE(f.store().clear_failures("user:alice"));
+    CHECK(server.command({"EXISTS", key}) == "0");
 }

@@ -36,6 +36,7 @@ struct store_factory<jot::sqlite_store> {
 };
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_race_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_race_id, jot::sqlite_store);
 
 namespace {}  // namespace
 

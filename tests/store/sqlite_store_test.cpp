@@ -7,9 +7,11 @@
 #include "conformance.hpp"
 
 #include <sqlite3.h>
-#include <stdlib.h>  // mkdtemp
+#include <stdlib.h>    // mkdtemp
+#include <sys/stat.h>  // umask
 
 #include <chrono>      // std::chrono
+#include <cstdint>     // std::uintmax_t
 #include <filesystem>  // std::filesystem
 #include <fstream>     // std::ofstream
 #include <stdexcept>   // std::runtime_error
@@ -93,16 +95,19 @@ struct store_factory<jot::sqlite_store> {
 
 TEST_CASE_TEMPLATE_INVOKE(conformance_id, jot::sqlite_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::sqlite_store);
 
 TEST_CASE("sqlite_store creates its schema at the current version, in WAL mode") {
     sqlite_fixture f;
     raw_db db(f.path);
     CHECK(db.query("SELECT version FROM schema_version") ==
           std::to_string(jot::sqlite_store::schema_version));
-    CHECK(jot::sqlite_store::schema_version == 2);
+    CHECK(jot::sqlite_store::schema_version == 3);
     CHECK(db.query("PRAGMA journal_mode") == "wal");
     CHECK(db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") ==
-          "denied_jtis\nfamilies\nschema_version\nsubject_revocations\ntokens");
+          "denied_jtis\nfailure_counts\nfamilies\nschema_version\nsubject_revocations\ntokens");
     CHECK(db.query("PRAGMA integrity_check") == "ok");
 }
 
@@ -119,7 +124,7 @@ TEST_CASE("sqlite_store finds a subject's sessions through the index of families
     CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_by_subject'") == "0");
 }
 
-TEST_CASE("sqlite_store migrates a version 1 database to version 2, keeping its sessions") {
+TEST_CASE("sqlite_store migrates a version 1 database to the current version, keeping its sessions") {
     temp_dir dir;
     const std::string path = dir.file("v1.db");
     {
@@ -145,7 +150,8 @@ TEST_CASE("sqlite_store migrates a version 1 database to version 2, keeping its 
     CHECK(sessions[0].id == "f1");  // the version 1 session, found through the new index
     CHECK(sessions[1].id == t.family_id);
     raw_db db(path);
-    CHECK(db.query("SELECT version FROM schema_version") == "2");
+    CHECK(db.query("SELECT version FROM schema_version") == "3");
+    CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'failure_counts'") == "1");
     CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_live_by_subject'") == "1");
     CHECK(db.query("SELECT count(*) FROM sqlite_master WHERE name = 'families_by_subject'") == "0");
     CHECK(db.query("PRAGMA integrity_check") == "ok");
@@ -317,4 +323,56 @@ TEST_CASE("sqlite_store serves several store instances on one file") {
     CHECK(other.find_family(t.family_id).value()->subject == "alice");
     CHECK(other.revoke_family(t.family_id).value());
     CHECK(f.svc.refresh(t.refresh_token).error() == jot::errc::refresh_token_revoked);
+}
+
+namespace {
+
+/// The permission bits of `path`.
+std::filesystem::perms mode_of(const std::string& path) {
+    return std::filesystem::status(path).permissions() & std::filesystem::perms::mask;
+}
+
+/// Bytes of the database file and its WAL, after a checkpoint that empties the WAL.
+std::uintmax_t checkpointed_size(const std::string& path) {
+    raw_db(path).exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    std::error_code ec;
+    const auto wal = std::filesystem::file_size(path + "-wal", ec);
+    return std::filesystem::file_size(path) + (ec ? 0 : wal);
+}
+
+}  // namespace
+
+TEST_CASE("sqlite_store creates its database, WAL and SHM files readable by their owner only") {
+    temp_dir dir;
+    const auto path = dir.file("private.db");
+    const mode_t old = ::umask(0);  // even when the process would let everyone read what it creates
+    auto store = std::make_shared<jot::sqlite_store>(jot::sqlite_store_options{.path = path});
+    ::umask(old);
+    jot::basic_token_service<jot::sqlite_store, jot::manual_clock> svc(
+        std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)),
+        conformance::default_options(), store, jot::manual_clock{});
+    (void)svc.login("alice", "web").value();
+    using std::filesystem::perms;
+    for (const auto& file : {path, path + "-wal", path + "-shm"}) {
+        CAPTURE(file);
+        REQUIRE(std::filesystem::exists(file));
+        CHECK(mode_of(file) == (perms::owner_read | perms::owner_write));
+    }
+}
+
+TEST_CASE("sqlite_store keeps the file of one session under 1 MB of growth over 20,000 rotations") {
+    sqlite_fixture f(conformance::default_options(), {.synchronous = jot::sqlite_synchronous::off});
+    auto t = f.svc.login("alice", "web").value();
+    for (int i = 0; i < 100; ++i) t = f.svc.refresh(t.refresh_token, "web").value();
+    const auto start = checkpointed_size(f.path);
+    for (int i = 0; i < 20'000; ++i) {
+        f.svc.clock().advance(1ms);
+        t = f.svc.refresh(t.refresh_token, "web").value();
+    }
+    const auto end = checkpointed_size(f.path);
+    INFO("start ", start, " bytes, end ", end, " bytes");
+    CHECK(end < start + 1'000'000);
+    CHECK(t.generation == 20'101);
+    raw_db db(f.path);
+    CHECK(db.query("SELECT count(*) FROM tokens") == "17");  // the active token and 16 predecessors
 }

@@ -134,3 +134,101 @@ TEST_CASE("key_ring snapshots are immutable while the ring moves on") {
     CHECK(after->active.kid() == jot::thumbprint(es_key(1)));
     CHECK(after->version > before->version);
 }
+
+TEST_CASE("key_ring publishes a scheduled key at once and signs with it only from its activation time") {
+    jot::key_ring ring(jot::algorithm::es256, es_key(0));
+    const auto old_kid = jot::thumbprint(es_key(0)), new_kid = jot::thumbprint(es_key(1));
+    ring.schedule(jot::algorithm::es256, es_key(1), t0 + 2min, t0);
+    REQUIRE(ring.next_key());
+    CHECK(ring.next_key()->first == new_kid);
+    CHECK(ring.next_key()->second == t0 + 2min);
+    CHECK(kids(ring.jwks(t0)) == std::set<std::string>{old_kid, new_kid});
+    CHECK(ring.active_kid(t0) == old_kid);
+    CHECK(ring.active_kid(t0 + 2min - 1ns) == old_kid);
+    CHECK(ring.snapshot(t0 + 2min - 1ns)->active.kid() == old_kid);
+
+    // The next key verifies before its activation too (a peer whose clock runs ahead signs with it).
+    std::set<std::string> verifying;
+    for (const auto& k : ring.snapshot(t0)->verification) verifying.insert(k.kid);
+    CHECK(verifying == std::set<std::string>{old_kid, new_kid});
+
+    CHECK(ring.active_kid(t0 + 2min) == new_kid);
+    CHECK_FALSE(ring.next_key());
+    const auto s = ring.snapshot(t0 + 2min);
+    REQUIRE(s->retired.size() == 1);
+    CHECK(s->retired[0].kid == old_kid);
+    CHECK(s->retired[0].retired_at == t0 + 2min);
+    CHECK(s->retired[0].drop_at == t0 + 2min + 15min);
+    CHECK(kids(ring.jwks(t0 + 2min)) == std::set<std::string>{old_kid, new_kid});
+    CHECK(kids(ring.jwks(t0 + 17min)) == std::set<std::string>{new_kid});
+}
+
+TEST_CASE("key_rings given the same keys and activation time sign with the same key at every instant") {
+    jot::key_ring a(jot::algorithm::es256, es_key(0)), b(jot::algorithm::es256, es_key(0));
+    const auto at = t0 + 2min;
+    a.schedule(jot::algorithm::es256, es_key(1), at, t0);
+    b.schedule(jot::algorithm::es256, es_key(1), at, t0 + 90s);  // scheduled later, e.g. on another host
+    // a is asked often, b only now and then: the answer depends on the time asked about alone.
+    for (auto now = t0; now < t0 + 5min; now += 7s) {
+        CAPTURE((now - t0).count());
+        const auto kid = a.active_kid(now);
+        CHECK(kid == jot::thumbprint(now < at ? es_key(0) : es_key(1)));
+        if ((now - t0) % 21s == 0s) CHECK(b.active_kid(now) == kid);
+    }
+    CHECK(a.snapshot(t0 + 10min)->retired.front().retired_at ==
+          b.snapshot(t0 + 10min)->retired.front().retired_at);
+}
+
+TEST_CASE("key_ring retires the previous key at the activation time even when first asked much later") {
+    jot::key_ring ring(jot::algorithm::es256, es_key(0));
+    ring.schedule(es_key(1), 2min, t0);
+    CHECK(ring.next_key()->second == t0 + 2min);
+    CHECK(kids(ring.jwks(t0 + 17min - 1s)).size() == 2);
+    CHECK(kids(ring.jwks(t0 + 17min)) == std::set<std::string>{jot::thumbprint(es_key(1))});
+}
+
+TEST_CASE("key_ring schedule replaces a pending key, activates a due one first, and the active key cancels") {
+    jot::key_ring ring(jot::algorithm::es256, es_key(0));
+    ring.schedule(jot::algorithm::es256, es_key(1), t0 + 2min, t0);
+    SUBCASE("a pending key is replaced") {
+        ring.schedule(jot::algorithm::es256, es_key(2), t0 + 3min, t0 + 1min);
+        CHECK(ring.next_key()->first == jot::thumbprint(es_key(2)));
+        CHECK(kids(ring.jwks(t0 + 1min)) ==
+              std::set<std::string>{jot::thumbprint(es_key(0)), jot::thumbprint(es_key(2))});
+        CHECK(ring.active_kid(t0 + 2min) == jot::thumbprint(es_key(0)));
+        CHECK(ring.active_kid(t0 + 3min) == jot::thumbprint(es_key(2)));
+    }
+    SUBCASE("a due key is activated before the next is scheduled") {
+        ring.schedule(jot::algorithm::es256, es_key(2), t0 + 5min, t0 + 3min);
+        CHECK(ring.active_kid(t0 + 3min) == jot::thumbprint(es_key(1)));
+        CHECK(ring.next_key()->first == jot::thumbprint(es_key(2)));
+        CHECK(ring.snapshot(t0 + 3min)->retired.front().retired_at == t0 + 2min);
+    }
+    SUBCASE("scheduling the active key cancels the schedule") {
+        ring.schedule(jot::algorithm::es256, es_key(0), t0 + 5min, t0 + 1min);
+        CHECK_FALSE(ring.next_key());
+        CHECK(ring.active_kid(t0 + 10min) == jot::thumbprint(es_key(0)));
+        CHECK(kids(ring.jwks(t0 + 1min)) == std::set<std::string>{jot::thumbprint(es_key(0))});
+    }
+    SUBCASE("an activation time already past activates at once") {
+        ring.schedule(jot::algorithm::es256, es_key(2), t0 + 1min, t0 + 1min);
+        CHECK(ring.active_kid() == jot::thumbprint(es_key(2)));
+    }
+    SUBCASE("an immediate rotation after the activation time comes after the scheduled key") {
+        ring.rotate(es_key(2), t0 + 3min);
+        CHECK(ring.active_kid(t0 + 3min) == jot::thumbprint(es_key(2)));
+        CHECK_FALSE(ring.next_key());
+        const auto retired = ring.snapshot(t0 + 3min)->retired;
+        REQUIRE(retired.size() == 2);
+        CHECK(retired[0].kid == jot::thumbprint(es_key(1)));
+        CHECK(retired[0].retired_at == t0 + 3min);
+        CHECK(retired[1].kid == jot::thumbprint(es_key(0)));
+        CHECK(retired[1].retired_at == t0 + 2min);
+    }
+    SUBCASE("an immediate rotation keeps the schedule") {
+        ring.rotate(es_key(2), t0 + 1min);
+        CHECK(ring.active_kid(t0 + 1min) == jot::thumbprint(es_key(2)));
+        CHECK(ring.active_kid(t0 + 2min) == jot::thumbprint(es_key(1)));
+    }
+    CHECK_THROWS_AS(ring.schedule(jot::algorithm::rs256, es_key(2), t0 + 9min, t0), jot::setup_error);
+}

@@ -231,3 +231,28 @@ TEST_CASE("later_by saturates at time_point::max()") {
     CHECK(jot::later_by(jot::time_point::max() - 60s, 60s) == jot::time_point::max());
     CHECK(jot::later_by(jot::time_point::min(), -1s) == jot::time_point::min());  // no overflow either way
 }
+
+TEST_CASE("token_service signs with a scheduled key from its activation time and verifies both meanwhile") {
+    const auto next = jot::key::generate(jot::algorithm::es256).value();
+    auto keys = ring();
+    service svc(keys, options(), jot::manual_clock{});
+    const auto t0 = svc.clock().now();
+    keys->schedule(next, 2min, t0);
+    const auto before = svc.login("alice", "web").value();
+    CHECK(svc.verify_access(before.access_token)->kid() == jot::thumbprint(ring_key()));
+    CHECK(svc.jwks().at("keys").size() == 2);
+    svc.clock().advance(2min - 1s);
+    CHECK(svc.verify_access(svc.login("alice", "web")->access_token)->kid() == jot::thumbprint(ring_key()));
+    svc.clock().advance(1s);
+    const auto after = svc.login("alice", "web").value();
+    CHECK(svc.verify_access(after.access_token)->kid() == jot::thumbprint(next));
+    CHECK(svc.verify_access(before.access_token));
+    CHECK(svc.refresh(after.refresh_token, "web"));
+}
+
+TEST_CASE("token_service refuses a keep_predecessors of 0 with setup_error") {
+    auto o = options();
+    o.keep_predecessors = 0;
+    CHECK_THROWS_AS(service(ring(), o, jot::manual_clock{}), jot::setup_error);
+    CHECK(options().keep_predecessors == 16);
+}

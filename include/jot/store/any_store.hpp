@@ -2,15 +2,17 @@
 // any_store: a refresh_store that holds any other model chosen at run time, and opening one from a URL.
 #pragma once
 
-#include <concepts>     // std::same_as, std::convertible_to
-#include <cstddef>      // std::size_t
-#include <memory>       // std::shared_ptr, std::make_shared
-#include <optional>     // std::optional
-#include <string>       // std::string
-#include <string_view>  // std::string_view
-#include <type_traits>  // std::is_same_v, std::remove_cvref_t
-#include <utility>      // std::move
-#include <vector>       // std::vector
+#include <chrono>        // std::chrono::seconds
+#include <concepts>      // std::same_as, std::convertible_to
+#include <cstddef>       // std::size_t
+#include <memory>        // std::shared_ptr, std::make_shared
+#include <optional>      // std::optional
+#include <string>        // std::string
+#include <string_view>   // std::string_view
+#include <system_error>  // std::errc, std::make_error_code
+#include <type_traits>   // std::is_same_v, std::remove_cvref_t
+#include <utility>       // std::move
+#include <vector>        // std::vector
 
 #include "../error.hpp"
 #include "memory_store.hpp"
@@ -72,6 +74,16 @@ public:
     }
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) { return impl_->purge_expired(now); }
     [[nodiscard]] result<store_dump> dump() { return impl_->dump(); }
+    /// attempt_store's counters; on a backend that does not model attempt_store they fail with
+    /// std::errc::function_not_supported.
+    [[nodiscard]] result<failure_count> add_failure(std::string_view key, time_point now,
+                                                    std::chrono::seconds window) {
+        return impl_->add_failure(key, now, window);
+    }
+    [[nodiscard]] result<failure_count> failures(std::string_view key, time_point now) {
+        return impl_->failures(key, now);
+    }
+    [[nodiscard]] result<void> clear_failures(std::string_view key) { return impl_->clear_failures(key); }
 
     /// What the store is, e.g. "memory", "sqlite:/var/lib/jot.db", "redis://:***@cache:6379".
     [[nodiscard]] const std::string& description() const noexcept { return description_; }
@@ -103,6 +115,9 @@ private:
                                                     time_point) = 0;
         virtual result<std::size_t> purge_expired(time_point) = 0;
         virtual result<store_dump> dump() = 0;
+        virtual result<failure_count> add_failure(std::string_view, time_point, std::chrono::seconds) = 0;
+        virtual result<failure_count> failures(std::string_view, time_point) = 0;
+        virtual result<void> clear_failures(std::string_view) = 0;
     };
 
     template <class S>
@@ -148,6 +163,25 @@ private:
         }
         result<std::size_t> purge_expired(time_point now) override { return s->purge_expired(now); }
         result<store_dump> dump() override { return s->dump(); }
+        result<failure_count> add_failure(std::string_view key, time_point now,
+                                          std::chrono::seconds window) override {
+            if constexpr (attempt_store<S>)
+                return s->add_failure(key, now, window);
+            else
+                return std::make_error_code(std::errc::function_not_supported);
+        }
+        result<failure_count> failures(std::string_view key, time_point now) override {
+            if constexpr (attempt_store<S>)
+                return s->failures(key, now);
+            else
+                return std::make_error_code(std::errc::function_not_supported);
+        }
+        result<void> clear_failures(std::string_view key) override {
+            if constexpr (attempt_store<S>)
+                return s->clear_failures(key);
+            else
+                return std::make_error_code(std::errc::function_not_supported);
+        }
         std::shared_ptr<S> s;
     };
 
@@ -156,6 +190,7 @@ private:
 };
 
 static_assert(access_lookup_store<any_store>);
+static_assert(attempt_store<any_store>);
 static_assert(std::is_same_v<jot::v0::any_store, jot::any_store>);
 
 /// A backend that open_store can name by URL. Each backend's opener lives in its own header

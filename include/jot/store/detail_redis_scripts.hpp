@@ -15,6 +15,7 @@ namespace jot::inline v0::detail {
 //                      order; P:s:{S}:n is its counter
 //   P:s:{S}:r   hash   the not-before of subject S: sub nb un
 //   P:j:{J}     string the end of the denial of access-token jti J
+//   P:a:{K}     hash   the failures of attempt_store key K: c (count) l (latest failure) x (expiry)
 // Times are integer microseconds since the epoch (exact in a Lua number); states are 0 active, 1 rotated,
 // 2 revoked. Each script reads and checks everything before its first write, because Redis does not undo
 // the writes of a script that fails half-way: a damaged record ends the script with "JOTCORRUPT" and no
@@ -89,6 +90,8 @@ enum class redis_script : unsigned {
     purge_family,
     purge_denied,
     purge_revocation,
+    add_failure,
+    purge_failure,
     count_,
 };
 
@@ -110,8 +113,10 @@ redis.call('PEXPIRE', KEYS[3], ttl(tonumber(ARGV[17]), now, margin))
 return 1
 )lua",
     // rotate: KEYS family, tokens; ARGV token base, id, presented hash, successor id, successor hash,
-    // successor created, successor idle expiry, sealed successor, now, grace until, margin_ms. The order of
-    // the checks is refresh_store's.
+    // successor created, successor idle expiry, sealed successor, now, grace until, margin_ms, client ("" for
+    // no check), predecessors kept ("0" for all). The order of the checks is refresh_store's. A rotation
+    // also returns the ids of the predecessors it deleted, whose index keys (another hash tag) the caller
+    // deletes.
     R"lua(
 local base, now = ARGV[1], tonumber(ARGV[9])
 local tkey = base .. ARGV[2]
@@ -122,6 +127,7 @@ if not same_hash(t.h, ARGV[3]) then return {'not_found'} end
 local f = load(KEYS[1])
 if not f then return {'not_found'} end
 check_family(f)
+if ARGV[12] ~= '' and ARGV[12] ~= f.cli then return {'client_mismatch'} end
 if f.rv == '1' or t.st == '2' then return {'revoked', family_out(f)} end
 if now >= tonumber(f.ax) or now >= tonumber(t.ix) then return {'expired', family_out(f)} end
 if t.st == '0' then
@@ -141,10 +147,22 @@ if t.st == '0' then
     redis.call('DEL', base .. id)
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[9])
+  local keep, trimmed = tonumber(ARGV[13]), {}
+  if keep > 0 and redis.call('ZCARD', KEYS[2]) > keep + 1 then
+    local oldest = tonumber(g) - 1 - keep
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+      local pg = redis.pcall('HGET', base .. id, 'g')
+      if type(pg) == 'string' and string.match(pg, '^%d+$') and tonumber(pg) <= oldest then
+        redis.call('DEL', base .. id)
+        redis.call('ZREM', KEYS[2], id)
+        table.insert(trimmed, id)
+      end
+    end
+  end
   f.g = g
   local s = {id = ARGV[4], fam = f.id, g = g, h = ARGV[5], st = '0', cr = ARGV[6], ix = idle, su = '',
     ss = '', gu = '0'}
-  return {'rotated', family_out(f), token_out(s)}
+  return {'rotated', family_out(f), token_out(s), trimmed}
 end
 if now < tonumber(t.gu) and t.ss ~= '' then
   local s = load(base .. t.su)
@@ -276,6 +294,32 @@ return 0
 local r = load(KEYS[1])
 if not r then return 0 end
 if tonumber(ARGV[1]) >= int(r, 'un') then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+)lua",
+    // add_failure: KEYS counter; ARGV now, window (microseconds), margin_ms. attempt_store's rule (as
+    // next_failure_count): returns {count, latest, expiry}.
+    R"lua(
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local h = load(KEYS[1])
+local count, last = 0, 0
+if h then
+  if now < int(h, 'x') then count, last = int(h, 'c'), int(h, 'l') end
+end
+count = count + 1
+if now > last then last = now end
+local out = {string.format('%d', count), string.format('%d', last), string.format('%d', last + window)}
+redis.call('HSET', KEYS[1], 'c', out[1], 'l', out[2], 'x', out[3])
+redis.call('PEXPIRE', KEYS[1], ttl(last + window, now, tonumber(ARGV[3])))
+return out
+)lua",
+    // purge_failure: KEYS counter; ARGV now.
+    R"lua(
+local h = load(KEYS[1])
+if not h then return 0 end
+if tonumber(ARGV[1]) >= int(h, 'x') then
   redis.call('DEL', KEYS[1])
   return 1
 end

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
-// The default refresh_store: all records in process memory behind one mutex, expired records purged.
+// The default refresh_store: all records in process memory behind one mutex, expired records purged in
+// slices.
 #pragma once
 
 #include <algorithm>      // std::min, std::stable_sort, std::erase_if
 #include <chrono>         // std::chrono::seconds
 #include <cstddef>        // std::size_t
+#include <cstdint>        // std::uint64_t
 #include <functional>     // std::equal_to
 #include <mutex>          // std::mutex, std::lock_guard
 #include <optional>       // std::optional
+#include <set>            // std::set
 #include <string>         // std::string
 #include <string_view>    // std::string_view
+#include <tuple>          // std::tuple
 #include <type_traits>    // std::is_same_v
 #include <unordered_map>  // std::unordered_map
 #include <vector>         // std::vector
@@ -20,13 +24,19 @@ namespace jot::inline v0 {
 
 /// Tuning of a memory_store.
 struct memory_store_options {
-    /// Write operations also purge expired records when this much time (by the times they carry) has
-    /// passed since the last purge, so memory stays bounded without a background thread.
-    std::chrono::seconds purge_interval = std::chrono::minutes{1};
+    /// Write operations also purge a slice of expired records when this much time (by the times they
+    /// carry) has passed since the last slice, so memory stays bounded without a background thread.
+    std::chrono::seconds purge_interval{0};
+    /// The most expiry entries one slice handles (a family past its absolute expiry, with its tokens, is one
+    /// entry): the work a write does for purging is bounded by it, whatever the size of the store.
+    std::size_t purge_batch = 256;
 };
 
-/// A refresh_store in process memory: one mutex makes every operation one atomic step. Suits one process;
-/// everything is lost when it exits. Thread-safe. See refresh_store.hpp for the semantics of each member.
+/// A refresh_store (and attempt_store) in process memory: one mutex makes every operation one atomic step.
+/// Suits one process; everything is lost when it exits. Expired records are found through an index ordered
+/// by expiry and purged in slices of at most `purge_batch` entries: each write purges one slice, and
+/// purge_expired() runs slices one after another, taking the lock for each, so no call waits behind a
+/// whole purge. Thread-safe. See refresh_store.hpp for the semantics of each member.
 class memory_store {
 public:
     memory_store() = default;
@@ -52,6 +62,8 @@ public:
         e.active = t.id;
         tokens_[t.id] = t;
         subjects_[f.subject].push_back(f.id);
+        schedule(f.absolute_expiry, due::family, f.id);
+        schedule(t.idle_expiry, due::token, t.id);
         maybe_purge(f.created);
         return evicted;
     }
@@ -109,9 +121,11 @@ public:
             out.push_back(e.record);
         }
         auto& rev = revocations_[std::string(subject)];
+        unschedule(rev.until, due::revocation, subject);
         rev.subject = subject;
         rev.not_before = now;
         rev.until = std::max(rev.until, until);
+        schedule(rev.until, due::revocation, subject);
         maybe_purge(now);
         return out;
     }
@@ -127,7 +141,11 @@ public:
     [[nodiscard]] result<void> deny_jti(std::string_view jti, time_point until) {
         const std::lock_guard lock(m_);
         auto [it, inserted] = denied_.try_emplace(std::string(jti), until);
-        if (!inserted) it->second = std::max(it->second, until);
+        if (!inserted) {
+            unschedule(it->second, due::denied, jti);
+            it->second = std::max(it->second, until);
+        }
+        schedule(it->second, due::denied, jti);
         return {};
     }
 
@@ -157,9 +175,45 @@ public:
         return out;
     }
 
+    /// Purges in slices of at most purge_batch entries, each under the lock, until nothing expired is left.
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
+        std::size_t removed = 0;
+        for (bool more = true; more;) {
+            const std::lock_guard lock(m_);
+            const auto slice = purge_slice(now);
+            removed += slice.removed;
+            more = slice.more;
+        }
+        return removed;
+    }
+
+    [[nodiscard]] result<failure_count> add_failure(std::string_view key, time_point now,
+                                                    std::chrono::seconds window) {
         const std::lock_guard lock(m_);
-        return purge_locked(now);
+        auto [it, inserted] = attempts_.try_emplace(std::string(key));
+        failure_count& c = it->second;
+        if (!inserted) unschedule(c.expires, due::attempt, key);
+        c = next_failure_count(inserted ? nullptr : &c, now, window);
+        schedule(c.expires, due::attempt, key);
+        const failure_count out = c;
+        maybe_purge(now);
+        return out;
+    }
+
+    [[nodiscard]] result<failure_count> failures(std::string_view key, time_point now) const {
+        const std::lock_guard lock(m_);
+        const auto it = attempts_.find(key);
+        if (it == attempts_.end() || now >= it->second.expires) return failure_count{};
+        return it->second;
+    }
+
+    [[nodiscard]] result<void> clear_failures(std::string_view key) {
+        const std::lock_guard lock(m_);
+        if (const auto it = attempts_.find(key); it != attempts_.end()) {
+            unschedule(it->second.expires, due::attempt, key);
+            attempts_.erase(it);
+        }
+        return {};
     }
 
     [[nodiscard]] result<store_dump> dump() const {
@@ -212,6 +266,10 @@ private:
         const auto fi = families_.find(t.family);
         if (fi == families_.end()) return errc::store_corrupt;
         family_entry& fam = fi->second;
+        if (!r.client.empty() && r.client != fam.record.client) {
+            out.status = rotate_status::client_mismatch;
+            return out;
+        }
         if (fam.record.revoked || t.state == token_state::revoked) {
             out.status = rotate_status::revoked;
         } else if (r.now >= fam.record.absolute_expiry || r.now >= t.idle_expiry) {
@@ -222,6 +280,7 @@ private:
             t.successor = r.successor.id;
             t.sealed_successor = r.sealed_successor;
             t.grace_until = r.now + r.grace;
+            if (!t.sealed_successor.empty()) schedule(t.grace_until, due::sealed, t.id);
             token_record next = r.successor;
             next.family = fam.record.id;
             next.generation = ++fam.record.generation;
@@ -231,8 +290,10 @@ private:
             next.sealed_successor.clear();
             fam.tokens.push_back(next.id);
             fam.active = next.id;
+            schedule(next.idle_expiry, due::token, next.id);
             out.status = rotate_status::rotated;
             out.successor = tokens_[next.id] = std::move(next);
+            if (r.keep_predecessors > 0) trim(fam, r.keep_predecessors);
         } else if (const auto si = tokens_.find(t.successor);
                    r.now < t.grace_until && !t.sealed_successor.empty() && si != tokens_.end() &&
                    si->second.state == token_state::active) {
@@ -245,6 +306,27 @@ private:
         }
         out.family = fam.record;
         return out;
+    }
+
+    // Bounded sessions (refresh_store.hpp, rule 4): the family's tokens of generation at most
+    // f.generation - 1 - keep go. The family holds few tokens (at most keep + 2 here).
+    void trim(family_entry& fam, std::size_t keep) {
+        if (fam.record.generation <= keep + 1) return;
+        const std::uint64_t oldest = fam.record.generation - 1 - keep;
+        std::erase_if(fam.tokens, [&](const std::string& id) {
+            const auto ti = tokens_.find(id);
+            if (ti == tokens_.end() || ti->second.generation > oldest) return false;
+            erase_token(id);
+            return true;
+        });
+    }
+
+    void erase_token(const std::string& id) {
+        const auto ti = tokens_.find(id);
+        if (ti == tokens_.end()) return;
+        unschedule(ti->second.idle_expiry, due::token, id);
+        unschedule(ti->second.grace_until, due::sealed, id);
+        tokens_.erase(ti);
     }
 
     // The family leaves its subject's index (which lists the families that may be live), so that a subject's
@@ -271,34 +353,90 @@ private:
     // After the step, never before it: the step reports `expired` for a record that has just expired.
     void maybe_purge(time_point now) {
         if (now < next_purge_) return;
-        purge_locked(now);
+        next_purge_ = later_by(now, options_.purge_interval);
+        (void)purge_slice(now);
     }
 
-    std::size_t purge_locked(time_point now) {
-        next_purge_ = now + options_.purge_interval;
+    enum class due { token, family, sealed, denied, revocation, attempt };
+    using due_entry = std::tuple<time_point, due, std::string>;
+
+    void schedule(time_point at, due kind, std::string_view id) { due_.emplace(at, kind, std::string(id)); }
+    void unschedule(time_point at, due kind, std::string_view id) {
+        if (const auto it = due_.find(std::tuple(at, kind, id)); it != due_.end()) due_.erase(it);
+    }
+
+    struct slice_result {
         std::size_t removed = 0;
-        for (auto& [id, t] : tokens_)
-            if (now >= t.grace_until) t.sealed_successor.clear();
-        removed += std::erase_if(tokens_, [now](const auto& kv) { return now >= kv.second.idle_expiry; });
-        for (auto fi = families_.begin(); fi != families_.end();) {
-            family_entry& e = fi->second;
-            if (now >= e.record.absolute_expiry) {
-                for (const auto& tid : e.tokens) removed += tokens_.erase(tid);
-                e.tokens.clear();
-            } else {
-                std::erase_if(e.tokens, [this](const std::string& tid) { return !tokens_.contains(tid); });
-            }
-            if (!e.active.empty() && !tokens_.contains(e.active)) e.active.clear();
-            if (e.tokens.empty()) {
-                if (!e.record.revoked) forget_in_subject_index(e.record);
-                fi = families_.erase(fi);
-                ++removed;
-            } else {
-                ++fi;
+        bool more = false;  // entries due at `now` are left
+    };
+
+    // Handles at most purge_batch of the entries due at `now`, earliest first. Every record has exactly one
+    // entry per expiry it carries, removed with the record, so each entry handled is real work.
+    slice_result purge_slice(time_point now) {
+        slice_result out;
+        for (std::size_t n = 0; n < options_.purge_batch; ++n) {
+            if (due_.empty() || now < std::get<0>(*due_.begin())) return out;
+            auto node = due_.extract(due_.begin());
+            const auto& [at, kind, id] = node.value();
+            switch (kind) {
+                case due::token:
+                    out.removed += purge_token(id);
+                    break;
+                case due::family:
+                    out.removed += purge_family(id);
+                    break;
+                case due::sealed:
+                    if (const auto ti = tokens_.find(id); ti != tokens_.end())
+                        ti->second.sealed_successor.clear();
+                    break;
+                case due::denied:
+                    out.removed += denied_.erase(id);
+                    break;
+                case due::revocation:
+                    out.removed += revocations_.erase(id);
+                    break;
+                case due::attempt:
+                    out.removed += attempts_.erase(id);
+                    break;
             }
         }
-        removed += std::erase_if(denied_, [now](const auto& kv) { return now >= kv.second; });
-        removed += std::erase_if(revocations_, [now](const auto& kv) { return now >= kv.second.until; });
+        out.more = !due_.empty() && now >= std::get<0>(*due_.begin());
+        return out;
+    }
+
+    // A token past its idle expiry; its family goes too when it was the family's last token.
+    std::size_t purge_token(const std::string& id) {
+        const auto ti = tokens_.find(id);
+        if (ti == tokens_.end()) return 0;
+        const std::string family = ti->second.family;
+        unschedule(ti->second.grace_until, due::sealed, id);
+        tokens_.erase(ti);
+        std::size_t removed = 1;
+        const auto fi = families_.find(family);
+        if (fi == families_.end()) return removed;
+        family_entry& e = fi->second;
+        std::erase(e.tokens, id);
+        if (e.active == id) e.active.clear();
+        if (e.tokens.empty()) {
+            unschedule(e.record.absolute_expiry, due::family, family);
+            if (!e.record.revoked) forget_in_subject_index(e.record);
+            families_.erase(fi);
+            ++removed;
+        }
+        return removed;
+    }
+
+    // A family past its absolute expiry, with its tokens.
+    std::size_t purge_family(const std::string& id) {
+        const auto fi = families_.find(id);
+        if (fi == families_.end()) return 0;
+        std::size_t removed = 1;
+        for (const auto& tid : fi->second.tokens) {
+            removed += tokens_.contains(tid) ? 1 : 0;
+            erase_token(tid);
+        }
+        if (!fi->second.record.revoked) forget_in_subject_index(fi->second.record);
+        families_.erase(fi);
         return removed;
     }
 
@@ -309,10 +447,14 @@ private:
     map<std::vector<std::string>> subjects_;  // ids of the families not revoked, in insertion order
     map<time_point> denied_;
     map<subject_revocation> revocations_;
+    map<failure_count> attempts_;
+    std::set<due_entry, std::less<>> due_;  // one entry per expiry of every record, earliest first
     time_point next_purge_{};
 };
 
 static_assert(access_lookup_store<memory_store>);
+static_assert(refresh_store<memory_store>);
+static_assert(attempt_store<memory_store>);
 static_assert(std::is_same_v<jot::v0::memory_store, jot::memory_store>);
 
 }  // namespace jot::inline v0

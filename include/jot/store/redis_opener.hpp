@@ -22,7 +22,7 @@ struct redis_opener {
     /// password).
     [[nodiscard]] static any_store open(std::string_view url) {
         return {std::make_shared<redis_store>(redis_store_options{.url = std::string(url)}),
-                detail::redis_url_for_display(url)};
+                detail::redact_redis_url(url)};
     }
 };
 static_assert(store_opener<redis_opener>);

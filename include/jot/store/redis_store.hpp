@@ -81,22 +81,35 @@ struct redis_endpoint {
     std::string password{};
 };
 
-/// The URL with the password of its credentials, if any, replaced by "***": for logs and messages.
-inline std::string redis_url_for_display(std::string_view url) {
-    if (!url.starts_with("redis://")) return std::string(url);
-    const auto rest = url.substr(8);
-    const auto at = rest.rfind('@');
-    if (at == std::string_view::npos) return std::string(url);
-    const auto colon = rest.substr(0, at).find(':');
-    const auto user = colon == std::string_view::npos ? std::string_view{} : rest.substr(0, colon);
-    return "redis://" + std::string(user) + ":***" + std::string(rest.substr(at));
+/// `url` with its password, or its whole user information when that is not `[user]:password`, replaced by
+/// `***`, for messages: `redis://user:***@host:6379/0`.
+[[nodiscard]] inline std::string redact_redis_url(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return std::string(url);
+    const auto start = scheme + 3;
+    const auto at = url.rfind('@');
+    if (at == std::string_view::npos || at < start) return std::string(url);
+    const auto user_info = url.substr(start, at - start);
+    const auto colon = user_info.find(':');
+    const std::string kept =
+        colon == std::string_view::npos ? "" : std::string(user_info.substr(0, colon + 1));
+    return std::string(url.substr(0, start)) + kept + "***" + std::string(url.substr(at));
 }
 
-/// Reads a URL; throws setup_error when it is not one of the accepted forms (its message never holds the
-/// password).
+/// `text` with every occurrence of `secret` (when not empty) replaced by `***`.
+[[nodiscard]] inline std::string redact(std::string text, std::string_view secret) {
+    if (secret.empty()) return text;
+    for (auto p = text.find(secret); p != std::string::npos; p = text.find(secret, p + 3))
+        text.replace(p, secret.size(), "***");
+    return text;
+}
+
+/// Reads a URL; throws setup_error when it is not one of the accepted forms. The message never holds the
+/// URL's password.
 inline redis_endpoint parse_redis_url(std::string_view url) {
     const auto bad = [&url](const char* why) -> setup_error {
-        return setup_error("jot: redis_store_options.url '" + redis_url_for_display(url) + "': " + why);
+        return setup_error(std::string("jot: redis_store_options.url '") + redact_redis_url(url) +
+                           "': " + why);
     };
     redis_endpoint e;
     if (url.starts_with("unix://")) {
@@ -445,8 +458,9 @@ public:
             idle_.push_back(std::move(c));
             ++open_;
         } catch (const detail::redis_failure& e) {
-            throw setup_error("jot: cannot use Redis at '" + detail::redis_url_for_display(options_.url) +
-                              "': " + e.what);
+            // Nothing of the password in any message: not from the URL, nor echoed by a server reply.
+            throw setup_error("jot: cannot use Redis at '" + detail::redact_redis_url(options_.url) +
+                              "': " + detail::redact(e.what, endpoint_.password));
         }
     }
     redis_store(const redis_store&) = delete;
@@ -514,12 +528,13 @@ public:
             // the script did not rotate.
             const std::string successor_index = token_index_key(r.successor.id);
             auto replies = exec(
-                c, {{{"SET", successor_index, *family, "PX", ttl_ms(r.successor.idle_expiry, r.now), "NX"}},
-                    script(detail::redis_script::rotate, {family_key(*family), tokens_key(*family)},
-                           {token_base(*family), r.token_id, hash_text(r.presented), r.successor.id,
-                            hash_text(r.successor.hash), stamp(r.successor.created),
-                            stamp(r.successor.idle_expiry), r.sealed_successor, stamp(r.now),
-                            stamp(r.now + r.grace), margin()})});
+                c,
+                {{{"SET", successor_index, *family, "PX", ttl_ms(r.successor.idle_expiry, r.now), "NX"}},
+                 script(detail::redis_script::rotate, {family_key(*family), tokens_key(*family)},
+                        {token_base(*family), r.token_id, hash_text(r.presented), r.successor.id,
+                         hash_text(r.successor.hash), stamp(r.successor.created),
+                         stamp(r.successor.idle_expiry), r.sealed_successor, stamp(r.now),
+                         stamp(r.now + r.grace), margin(), r.client, detail::decimal(r.keep_predecessors)})});
             expect_ok(replies[0]);
             const bool indexed =
                 replies[0]->type != REDIS_REPLY_NIL;  // NIL: the id is taken (never, at 128 bits)
@@ -543,6 +558,9 @@ public:
                     out.status = rotate_status::revoked;
                 } else if (status == "not_found") {
                     return out;
+                } else if (status == "client_mismatch") {
+                    out.status = rotate_status::client_mismatch;
+                    return out;
                 } else {
                     detail::redis_throw_corrupt();
                 }
@@ -552,6 +570,19 @@ public:
             if (out.status == rotate_status::rotated || out.status == rotate_status::grace_replay) {
                 if (v->elements < 3) detail::redis_throw_corrupt();
                 out.successor = detail::redis_token_out(v->element[2]);
+            }
+            // Bounded sessions: the index keys of the predecessors the script deleted. The rotation has
+            // committed, so a failure here must not fail the step: a key left behind leads nowhere (its
+            // token is gone) and expires with its TTL.
+            if (out.status == rotate_status::rotated && v->elements >= 4 &&
+                v->element[3]->type == REDIS_REPLY_ARRAY && v->element[3]->elements > 0) {
+                std::vector<detail::redis_command> unindex;
+                for (std::size_t i = 0; i < v->element[3]->elements; ++i)
+                    unindex.push_back({{"DEL", token_index_key(detail::redis_item(v->element[3], i))}});
+                try {
+                    (void)exec(c, std::move(unindex));
+                } catch (const detail::redis_failure&) {  // the connection is marked broken if it is
+                }
             }
             return out;
         });
@@ -700,6 +731,8 @@ public:
                     cmds.push_back(script(redis_script::purge_denied, {key}, {stamp(now)}));
                 } else if (k.kind == key_kind::revocation) {
                     cmds.push_back(script(redis_script::purge_revocation, {key}, {stamp(now)}));
+                } else if (k.kind == key_kind::failure) {
+                    cmds.push_back(script(redis_script::purge_failure, {key}, {stamp(now)}));
                 }
             }
             std::size_t removed = 0;
@@ -727,6 +760,38 @@ public:
         });
     }
 
+    [[nodiscard]] result<failure_count> add_failure(std::string_view key, time_point now,
+                                                    std::chrono::seconds window) {
+        return run([&](detail::redis_connection& c) {
+            const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(window).count();
+            auto r = exec(c, {script(detail::redis_script::add_failure, {failure_key(key)},
+                                     {stamp(now), detail::decimal(micros), margin()})});
+            expect_ok(r[0]);
+            return failure_from(r[0].get());
+        });
+    }
+
+    [[nodiscard]] result<failure_count> failures(std::string_view key, time_point now) const {
+        return run([&](detail::redis_connection& c) {
+            auto r = c.command({"HGETALL", failure_key(key)});
+            const detail::redis_fields fields(r.get());
+            if (fields.empty()) return failure_count{};
+            failure_count out{.count = detail::redis_number<std::uint64_t>(fields.at("c")),
+                              .last = detail::redis_time(fields.at("l")),
+                              .expires = detail::redis_time(fields.at("x"))};
+            return now < out.expires ? out : failure_count{};
+        });
+    }
+
+    [[nodiscard]] result<void> clear_failures(std::string_view key) {
+        auto r = run([&](detail::redis_connection& c) {
+            expect_ok(c.command({"DEL", failure_key(key)}));
+            return true;
+        });
+        if (!r) return r.error();
+        return {};
+    }
+
     /// Every record. Each record is read whole, but not all in one snapshot: steps may run meanwhile.
     [[nodiscard]] result<store_dump> dump() const {
         return run([&](detail::redis_connection& c) {
@@ -734,7 +799,7 @@ public:
             std::vector<classified> kinds;
             for (const auto& key : scan(c)) {
                 auto k = classify(key);
-                if (k.kind == key_kind::other) continue;
+                if (k.kind == key_kind::other || k.kind == key_kind::failure) continue;
                 reads.push_back({{k.kind == key_kind::denied ? "GET" : "HGETALL", key}});
                 kinds.push_back(std::move(k));
             }
@@ -816,9 +881,17 @@ private:
         return !expiry || detail::store_micros(now) >= *expiry;
     }
     [[nodiscard]] std::string revocation_key(std::string_view s) const { return prefixed("s", s) + ":r"; }
+    [[nodiscard]] std::string failure_key(std::string_view k) const { return prefixed("a", k); }
+    // The {count, latest, expiry} of the add_failure script.
+    [[nodiscard]] static failure_count failure_from(const redisReply* r) {
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) detail::redis_throw_corrupt();
+        return {.count = detail::redis_number<std::uint64_t>(detail::redis_item(r, 0)),
+                .last = detail::redis_time(detail::redis_item(r, 1)),
+                .expires = detail::redis_time(detail::redis_item(r, 2))};
+    }
     [[nodiscard]] std::string denied_key(std::string_view j) const { return prefixed("j", j); }
 
-    enum class key_kind { family, token, denied, revocation, other };
+    enum class key_kind { family, token, denied, revocation, failure, other };
     struct classified {
         key_kind kind = key_kind::other;
         std::string name{};  // the family id, the jti, or empty
@@ -841,6 +914,7 @@ private:
         if (rest.starts_with("j:{") && rest.ends_with('}'))
             return {key_kind::denied, std::string(rest.substr(3, rest.size() - 4))};
         if (rest.starts_with("s:{") && rest.ends_with("}:r")) return {key_kind::revocation, {}};
+        if (rest.starts_with("a:{") && rest.ends_with('}')) return {key_kind::failure, {}};
         return {};
     }
 
@@ -1091,6 +1165,8 @@ private:
 };
 
 static_assert(access_lookup_store<redis_store>);
+static_assert(refresh_store<redis_store>);
+static_assert(attempt_store<redis_store>);
 static_assert(std::is_same_v<jot::v0::redis_store, jot::redis_store>);
 
 }  // namespace jot::inline v0

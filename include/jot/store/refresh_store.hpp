@@ -2,10 +2,12 @@
 // The refresh_store concept: the records of refresh-token families and the atomic steps a backend performs.
 #pragma once
 
+#include <algorithm>    // std::max
 #include <chrono>       // std::chrono::seconds
 #include <concepts>     // std::same_as
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
+#include <limits>       // std::numeric_limits
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
@@ -90,6 +92,11 @@ struct rotate_request {
     std::string sealed_successor{};  // kept on the presented token until now + grace; empty when grace is 0
     time_point now{};
     std::chrono::seconds grace{0};
+    /// Not empty: the presenting client, which must be the family's (RFC 6749 §6); empty: no check.
+    std::string client{};
+    /// Rotated predecessors kept per family for reuse detection; older ones are deleted by the step. 0 keeps
+    /// them all until they expire.
+    std::size_t keep_predecessors = 0;
 };
 
 /// What the rotation step did. Every outcome is a value; only infrastructure failure is an error.
@@ -100,12 +107,14 @@ enum class rotate_status {
     expired,       // the token's idle expiry or the family's absolute expiry has passed
     revoked,       // the token or its family is revoked
     not_found,     // no token has this id, or its secret hash differs
+    /// The token is held, but its family belongs to another client than `r.client`.
+    client_mismatch,
 };
 
 /// The result of the rotation step.
 struct rotate_outcome {
     rotate_status status = rotate_status::not_found;
-    family_record family{};          // the family after the step (empty for not_found)
+    family_record family{};          // the family after the step (empty for not_found, client_mismatch)
     token_record successor{};        // rotated: the new token; grace_replay: the existing successor
     std::string sealed_successor{};  // grace_replay: the sealed successor kept on the presented token
 };
@@ -125,6 +134,8 @@ struct rotate_outcome {
             return "revoked";
         case rotate_status::not_found:
             return "not_found";
+        case rotate_status::client_mismatch:
+            return "client_mismatch";
     }
     return "unknown";
 }
@@ -173,6 +184,8 @@ struct rotate_outcome {
 /// The refresh step `s.rotate(r)`, with `t` the token `r.token_id` and `f` its family, checks in this order:
 /// 1. no `t`, or `t.hash != r.presented` (constant time) -> `not_found`; no write. A wrong secret is not
 ///    reuse and does not reveal that the id exists.
+/// 1a. `r.client` not empty and `r.client != f.client` -> `client_mismatch`; no write, so another client's
+///    presentation neither rotates nor revokes the family (RFC 6749 §6), and reveals nothing of its state.
 /// 2. `f.revoked` or `t.state == revoked` -> `revoked`; no write.
 /// 3. `r.now >= f.absolute_expiry` or `r.now >= t.idle_expiry` -> `expired`; no write (a token past its
 ///    idle expiry has no power left, rotated or not, so presenting it is not treated as reuse).
@@ -180,6 +193,12 @@ struct rotate_outcome {
 ///    `grace_until = r.now + r.grace`; `f.generation` increases by one; `r.successor` is inserted active with
 ///    `family = f.id`, `generation = f.generation` and `idle_expiry = min(r.successor.idle_expiry,
 ///    f.absolute_expiry)`. Only one of any number of concurrent rotations of `t` can take this branch.
+///    If `r.keep_predecessors > 0`, the same step deletes the family's tokens of generation at most
+///    `f.generation - 1 - r.keep_predecessors` (counted after the increase), so a family holds at most
+///    `keep_predecessors + 1` tokens whatever the number of rotations (*bounded sessions*). A deleted
+///    predecessor is no longer held: presented again, it gets `not_found` (rule 1) and nothing is written.
+///    It does not count as reuse: without its record its secret cannot be checked, and revoking on an
+///    unchecked secret would let anyone who knows a token id end the session.
 /// 5. `t.state == rotated`, `r.now < t.grace_until`, `t.sealed_successor` not empty and `t`'s successor
 ///    still active -> `grace_replay` with that successor and `t.sealed_successor`; no write.
 /// 6. otherwise (`t.state == rotated`) -> `reused`: `f` and all its tokens become revoked, sealed successors
@@ -240,5 +259,48 @@ template <refresh_store S>
         return out;
     }
 }
+
+/// The failures counted for one key of an attempt_store (e.g. a username, or a username and a client
+/// address), since the key was last cleared or expired.
+struct failure_count {
+    std::uint64_t count = 0;  // failures in the current run; 0 when the key is not held
+    time_point last{};        // the latest failure (the greatest `now` recorded)
+    time_point expires{};     // when the key is dropped: `window` after the latest failure
+    friend bool operator==(const failure_count&, const failure_count&) = default;
+};
+
+/// The rule of attempt_store's add_failure: the count a model stores after a failure at `now`, given what
+/// it holds for the key (`held`, or nullptr). Shared by the C++ models; the Redis script mirrors it.
+[[nodiscard]] inline failure_count next_failure_count(const failure_count* held, time_point now,
+                                                      std::chrono::seconds window) noexcept {
+    failure_count c = held && now < held->expires ? *held : failure_count{};
+    if (c.count < std::numeric_limits<std::uint64_t>::max()) ++c.count;
+    c.last = std::max(c.last, now);
+    c.expires = later_by(c.last, window);
+    return c;
+}
+
+// clang-format off
+/// A store that also counts failed attempts per key, for throttling (login_throttle.hpp). The caller picks
+/// the keys (they are stored as given: never put a password or other secret in one). A key's run of
+/// failures lasts while failures keep coming within `window` of each other: it expires `window` after the
+/// latest one, and from then on counts from zero. Every model of refresh_store in jot models this too; the
+/// counters are not part of store_dump. Atomicity as in refresh_store: memory one mutex, SQLite one
+/// `BEGIN IMMEDIATE` transaction, Redis one Lua script on one key (with the key's TTL as its expiry).
+///
+/// | expression | result | semantics | atomicity |
+/// |---|---|---|---|
+/// | `s.add_failure(key, now, window)` | `result<failure_count>` | if `key` is held and `now < expires`: `count + 1`, else `count = 1`; then `last = max(last, now)`, `expires = last + window`; returns the count after the step (`window > 0`) | one step |
+/// | `s.failures(key, now)` | `result<failure_count>` | the key's count if held and `now < expires`, else a zero `failure_count` | read |
+/// | `s.clear_failures(key)` | `result<void>` | forgets `key` (after a success) | one step |
+/// | `s.purge_expired(now)` | `result<std::size_t>` | as in refresh_store, and also drops keys with `now >= expires`, counting them | one step |
+// clang-format on
+template <class S>
+concept attempt_store = requires(S& s, std::string_view key, time_point now, std::chrono::seconds window) {
+    { s.add_failure(key, now, window) } -> std::same_as<result<failure_count>>;
+    { s.failures(key, now) } -> std::same_as<result<failure_count>>;
+    { s.clear_failures(key) } -> std::same_as<result<void>>;
+    { s.purge_expired(now) } -> std::same_as<result<std::size_t>>;
+};
 
 }  // namespace jot::inline v0

@@ -9,6 +9,7 @@
 #include <cstddef>             // std::size_t
 #include <cstdint>             // std::int64_t, std::uint64_t
 #include <cstring>             // std::memcpy
+#include <limits>              // std::numeric_limits
 #include <memory>              // std::unique_ptr
 #include <mutex>               // std::mutex, std::unique_lock
 #include <optional>            // std::optional
@@ -18,7 +19,9 @@
 #include <utility>             // std::move, std::exchange
 #include <vector>              // std::vector
 
+#include <fcntl.h>  // open, O_CREAT, O_EXCL
 #include <sqlite3.h>
+#include <unistd.h>  // close
 
 #include "detail_codec.hpp"
 #include "refresh_store.hpp"
@@ -69,6 +72,14 @@ struct sqlite_failure {
     }
 }
 
+/// Creates the database file readable by its owner only (0600), if it does not exist, before SQLite opens
+/// it: SQLite creates the -wal and -shm files with the database file's permissions.
+inline void sqlite_create_private(const std::string& path) noexcept {
+    if (path.starts_with("file:")) return;  // a URI: SQLite parses it
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) ::close(fd);
+}
+
 [[noreturn]] inline void sqlite_throw(int rc) {
     throw sqlite_failure{sqlite_errc(rc)};
 }
@@ -105,6 +116,11 @@ enum class sqlite_sql : std::size_t {
     all_tokens,
     all_denied,
     all_revocations,
+    trim_tokens,
+    failure_by_key,
+    upsert_failure,
+    delete_failure,
+    purge_failures,
     count_,
 };
 
@@ -149,6 +165,13 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sqlite_sql::co
     "SELECT " JOT_SQLITE_TOKEN_COLUMNS " FROM tokens",
     "SELECT jti, until FROM denied_jtis",
     "SELECT subject, not_before, until FROM subject_revocations",
+    "DELETE FROM tokens WHERE family = ?1 AND generation <= ?2",
+    "SELECT count, last, expires FROM failure_counts WHERE key = ?1",
+    "INSERT INTO failure_counts (key, count, last, expires) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (key) DO UPDATE SET count = excluded.count, last = excluded.last, expires = "
+    "excluded.expires",
+    "DELETE FROM failure_counts WHERE key = ?1",
+    "DELETE FROM failure_counts WHERE expires <= ?1",
 };
 
 #undef JOT_SQLITE_FAMILY_COLUMNS
@@ -158,8 +181,9 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sqlite_sql::co
 /// families.idle_expiry is the latest idle expiry of the family's tokens, so that purging needs no join.
 /// The unique indexes are a backstop: a family never has two active tokens or two tokens of a generation.
 /// Version 2 indexes only the families not revoked by subject: a login under a session cap then reads the
-/// subject's live sessions, not every family held for reuse detection.
-inline constexpr std::array<const char*, 2> sqlite_migrations = {
+/// subject's live sessions, not every family held for reuse detection. Version 3 adds the failure counters
+/// of attempt_store.
+inline constexpr std::array<const char*, 3> sqlite_migrations = {
     "CREATE TABLE families ("
     " id TEXT NOT NULL UNIQUE, subject TEXT NOT NULL, client TEXT NOT NULL, claims TEXT NOT NULL,"
     " created INTEGER NOT NULL, absolute_expiry INTEGER NOT NULL,"
@@ -182,6 +206,10 @@ inline constexpr std::array<const char*, 2> sqlite_migrations = {
     " subject TEXT PRIMARY KEY, not_before INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;",
     "DROP INDEX families_by_subject;"
     "CREATE INDEX families_live_by_subject ON families (subject, created) WHERE revoked = 0;",
+    "CREATE TABLE failure_counts ("
+    " key TEXT PRIMARY KEY, count INTEGER NOT NULL CHECK (count >= 0), last INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX failure_counts_by_expiry ON failure_counts (expires);",
 };
 
 /// A prepared statement in use: binds, steps and reads; reset when the use ends, so it holds no lock.
@@ -393,6 +421,7 @@ public:
             throw setup_error("jot: sqlite_store_options.busy_timeout must be in [0, 24h]");
         if (options_.purge_interval < std::chrono::seconds{0})
             throw setup_error("jot: sqlite_store_options.purge_interval must not be negative");
+        detail::sqlite_create_private(options_.path);
         try {
             auto c = open();
             migrate(*c);
@@ -445,6 +474,10 @@ public:
             if (!t || !hash_equal(t->hash, r.presented)) return out;
             auto f = find_family_row(c, t->family);
             if (!f) detail::sqlite_throw_corrupt();
+            if (!r.client.empty() && r.client != f->client) {
+                out.status = rotate_status::client_mismatch;
+                return out;
+            }
             if (f->revoked || t->state == token_state::revoked) {
                 out.status = rotate_status::revoked;
             } else if (r.now >= f->absolute_expiry || r.now >= t->idle_expiry) {
@@ -470,6 +503,11 @@ public:
                     .time(3, next.idle_expiry)
                     .run();
                 insert_token(c, next);
+                if (r.keep_predecessors > 0 && f->generation > r.keep_predecessors + 1)
+                    c.use(sqlite_sql::trim_tokens)
+                        .text(1, f->id)
+                        .integer(2, static_cast<std::int64_t>(f->generation - 1 - r.keep_predecessors))
+                        .run();
                 out.status = rotate_status::rotated;
                 next.created = detail::store_rounded(next.created);  // as a later read gives it back
                 next.idle_expiry = detail::store_rounded(next.idle_expiry);
@@ -596,6 +634,41 @@ public:
 
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
         return write([&](detail::sqlite_connection& c) { return purge(c, now); });
+    }
+
+    [[nodiscard]] result<failure_count> add_failure(std::string_view key, time_point now,
+                                                    std::chrono::seconds window) {
+        using detail::sqlite_sql;
+        return write([&](detail::sqlite_connection& c) {
+            const auto held = find_failures(c, key);
+            auto next = next_failure_count(held ? &*held : nullptr, now, window);
+            c.use(sqlite_sql::upsert_failure)
+                .text(1, key)
+                .integer(2, static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                next.count, std::numeric_limits<std::int64_t>::max())))
+                .time(3, next.last)
+                .time(4, next.expires)
+                .run();
+            next.last = detail::store_rounded(next.last);
+            next.expires = detail::store_rounded(next.expires);
+            maybe_purge(c, now);
+            return next;
+        });
+    }
+
+    [[nodiscard]] result<failure_count> failures(std::string_view key, time_point now) const {
+        return read(false, [&](detail::sqlite_connection& c) {
+            const auto held = find_failures(c, key);
+            return held && now < held->expires ? *held : failure_count{};
+        });
+    }
+
+    [[nodiscard]] result<void> clear_failures(std::string_view key) {
+        auto r = write([&](detail::sqlite_connection& c) {
+            return c.use(detail::sqlite_sql::delete_failure).text(1, key).run();
+        });
+        if (!r) return r.error();
+        return {};
     }
 
     [[nodiscard]] result<store_dump> dump() const {
@@ -741,6 +814,12 @@ private:
         return s.token();
     }
 
+    static std::optional<failure_count> find_failures(detail::sqlite_connection& c, std::string_view key) {
+        auto s = c.use(detail::sqlite_sql::failure_by_key).text(1, key);
+        if (!s.step()) return std::nullopt;
+        return failure_count{.count = s.count(0), .last = s.time(1), .expires = s.time(2)};
+    }
+
     static std::optional<family_record> find_family_row(detail::sqlite_connection& c, std::string_view id) {
         auto s = c.use(detail::sqlite_sql::family_by_id).text(1, id);
         if (!s.step()) return std::nullopt;
@@ -790,7 +869,7 @@ private:
         c.use(sqlite_sql::purge_sealed).time(1, now).run();
         std::int64_t removed = 0;
         for (auto id : {sqlite_sql::purge_tokens, sqlite_sql::purge_families, sqlite_sql::purge_denied,
-                        sqlite_sql::purge_revocations})
+                        sqlite_sql::purge_revocations, sqlite_sql::purge_failures})
             removed += c.use(id).time(1, now).run();
         return static_cast<std::size_t>(removed);
     }
@@ -807,6 +886,8 @@ private:
 };
 
 static_assert(access_lookup_store<sqlite_store>);
+static_assert(refresh_store<sqlite_store>);
+static_assert(attempt_store<sqlite_store>);
 static_assert(std::is_same_v<jot::v0::sqlite_store, jot::sqlite_store>);
 
 }  // namespace jot::inline v0
