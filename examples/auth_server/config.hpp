@@ -4,6 +4,7 @@
 
 #include <chrono>    // std::chrono::seconds
 #include <cstddef>   // std::size_t
+#include <cstdint>   // std::uint64_t
 #include <optional>  // std::optional
 #include <string>    // std::string
 #include <vector>    // std::vector
@@ -37,6 +38,9 @@ struct config {
     std::chrono::seconds grace{10};
     std::chrono::seconds leeway{0};
     std::size_t max_sessions = 100;
+    std::uint64_t login_throttle_max = 5;  // failed logins of a user from one address before 429
+    std::chrono::seconds login_throttle_window = std::chrono::minutes{15};
+    std::chrono::seconds login_throttle_backoff{30};
     std::string users_file{};
     std::vector<std::string> users{};    // NAME:PASSWORD
     std::vector<std::string> clients{};  // ID:SECRET, for /introspect
@@ -84,6 +88,13 @@ struct config {
     add_config(app, "--max-sessions", c.max_sessions,
                "live sessions per user (at least 1), oldest revoked beyond")
         ->check(CLI::PositiveNumber);
+    add_config(app, "--login-throttle-max", c.login_throttle_max,
+               "failed logins of one user from one address before 429 (20 from all addresses)")
+        ->check(CLI::Range(1, 1000));
+    add_duration(app, "--login-throttle-window", c.login_throttle_window,
+                 "a run of failed logins ends after this long without one");
+    add_duration(app, "--login-throttle-backoff", c.login_throttle_backoff,
+                 "the first wait past the threshold; each further failure doubles it");
     add_config(app, "--users", c.users_file, "JSON file {name: argon2id PHC hash}");
     app.add_option("--user", c.users, "NAME:PASSWORD, hashed at start (repeatable; for demos)")
         ->envname(jot_examples::env_name("--user"))

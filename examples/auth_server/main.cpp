@@ -104,10 +104,15 @@ int run(jot_auth::config& c) {
                          " family=" + e.family_id + " generation=" + std::to_string(e.generation));
             },
     };
-    jot_auth::service svc(keys.ring(), opts, std::make_shared<jot::any_store>(store));
+    const auto shared_store = std::make_shared<jot::any_store>(store);
+    jot_auth::service svc(keys.ring(), opts, shared_store);
+    const jot_auth::throttle limit(shared_store, {.max_failures = c.login_throttle_max,
+                                                  .window = c.login_throttle_window,
+                                                  .backoff_base = c.login_throttle_backoff,
+                                                  .backoff_cap = c.login_throttle_window});
 
     jot_examples::http::router router;
-    jot_auth::auth_routes routes(svc, users, clients,
+    jot_auth::auth_routes routes(svc, limit, users, clients,
                                  {.client_id = c.client_id,
                                   .cookie_secure = c.cookie_secure,
                                   .demo_api = c.demo_api,

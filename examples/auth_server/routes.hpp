@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <jot/base64url.hpp>
+#include <jot/login_throttle.hpp>
 #include <jot/refresh_token.hpp>
 #include <jot/token_service.hpp>
 
@@ -31,6 +32,7 @@
 namespace jot_auth {
 
 using service = jot::basic_token_service<jot::any_store>;
+using throttle = jot::basic_login_throttle<jot::any_store>;
 namespace http = jot_examples::http;
 
 /// The refresh cookie's name. With Secure it takes the __Host- prefix (RFC 6265bis §4.1.3.2): the browser
@@ -90,8 +92,10 @@ struct route_options {
 /// The endpoints of the auth server. Every handler is thread-safe (the service, users and clients are).
 class auth_routes {
 public:
-    auth_routes(service& svc, const user_db& users, const client_db& clients, route_options o)
-        : svc_(svc), users_(users), clients_(clients), o_(std::move(o)) {}
+    /// `limit` counts failed logins in the same store as `svc`, so that every instance on it agrees.
+    auth_routes(service& svc, const throttle& limit, const user_db& users, const client_db& clients,
+                route_options o)
+        : svc_(svc), throttle_(limit), users_(users), clients_(clients), o_(std::move(o)) {}
 
     /// Routes every endpoint to `r`. /login hashes a password and always runs on the work pool; the other
     /// endpoints call the store, and run there too when `store_blocks` (SQLite, Redis: disk and network
@@ -187,7 +191,9 @@ private:
             http::send_error(res, 400, "invalid_request", "refresh_token is required");
             return;
         }
-        const auto issued = svc_.refresh(*rt);
+        // RFC 6749 §6: the token must belong to the client presenting it (public clients name themselves).
+        const std::string* client = p->find("client_id");
+        const auto issued = svc_.refresh(*rt, client && !client->empty() ? *client : o_.client_id);
         if (!issued) {
             grant_failure(res, issued.error());
             return;
@@ -207,7 +213,7 @@ private:
             http::send_error(res, 400, "invalid_request", "no refresh cookie");
             return;
         }
-        const auto issued = svc_.refresh(*rt);
+        const auto issued = svc_.refresh(*rt, o_.client_id);  // the cookie belongs to the web client
         if (!issued) {
             if (issued.error() == jot::condition::refresh_rejected) clear_refresh_cookie(res);
             grant_failure(res, issued.error());
@@ -496,6 +502,7 @@ private:
     }
 
     service& svc_;
+    const throttle& throttle_;
     const user_db& users_;
     const client_db& clients_;
     route_options o_;

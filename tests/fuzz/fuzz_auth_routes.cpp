@@ -31,8 +31,8 @@
 #include <jot/store/memory_store.hpp>
 #include <jot/token_service.hpp>
 
-#include "auth_server/users.hpp"
 #include <jot/store/any_store.hpp>
+#include "auth_server/users.hpp"
 #include "http/router.hpp"
 
 namespace {
@@ -69,14 +69,16 @@ void require(bool ok) {
 // Made for every input, so that each input starts from the same state: a service over an empty memory store
 // with one session that has rotated once.
 struct world {
-    jot_auth::service svc{
-        fixed().ring,
-        {.issuer = "https://auth.fuzz",
-         .audience = {"api"},
-         .grace = std::chrono::seconds{10},
-         .max_sessions = max_sessions},
-        std::make_shared<jot::any_store>(std::make_shared<jot::memory_store>(), "memory")};
-    jot_auth::auth_routes routes{svc, fixed().users, fixed().clients, {.client_id = "fuzz-web"}};
+    std::shared_ptr<jot::any_store> store =
+        std::make_shared<jot::any_store>(std::make_shared<jot::memory_store>(), "memory");
+    jot_auth::service svc{fixed().ring,
+                          {.issuer = "https://auth.fuzz",
+                           .audience = {"api"},
+                           .grace = std::chrono::seconds{10},
+                           .max_sessions = max_sessions},
+                          store};
+    jot_auth::throttle limit{store};
+    jot_auth::auth_routes routes{svc, limit, fixed().users, fixed().clients, {.client_id = "fuzz-web"}};
     jot_examples::http::router router = [this] {
         jot_examples::http::router r;
         routes.install(r);
@@ -208,7 +210,7 @@ bool allowed_status(route r, int status) {
     };
     switch (r) {
         case route::login:
-            return one_of({200, 400, 401, 415});
+            return one_of({200, 400, 401, 415, 429});
         case route::token:
             return one_of({200, 400, 415});
         case route::refresh:

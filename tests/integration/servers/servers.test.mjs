@@ -339,26 +339,32 @@ describe('persistence', () => {
 });
 
 describe('two instances sharing Redis and a keys directory', () => {
+    // A redis-server on a free loopback port in `dir`, up and answering.
+    async function startRedis(dir) {
+        const port = await new Promise((resolve) => {
+            const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+        });
+        const redis = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+        let up = false;
+        for (let i = 0; i < 100 && !up; ++i) {
+            up = await new Promise((resolve) => {
+                const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+                s.on('error', () => resolve(false));
+            });
+            if (!up) await sleep(50);
+        }
+        assert.ok(up, 'redis-server started');
+        return { port, redis };
+    }
+
     test('log in on A, refresh on B, reuse the old token on A: the family is revoked on both', async (t) => {
         if (spawnSync(REDIS_SERVER, ['--version']).status !== 0) {
             t.skip(`${REDIS_SERVER} is not installed`);
             return;
         }
         const dir = freshDir();
-        const port = await new Promise((resolve) => {
-            const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-        });
-        const redis = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+        const { port, redis } = await startRedis(dir);
         try {
-            let up = false;
-            for (let i = 0; i < 100 && !up; ++i) {
-                up = await new Promise((resolve) => {
-                    const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
-                    s.on('error', () => resolve(false));
-                });
-                if (!up) await sleep(50);
-            }
-            assert.ok(up, 'redis-server started');
             const store = ['--store', `redis://127.0.0.1:${port}`, '--keys', join(dir, 'shared-keys')];
             let a;
             try {
@@ -382,6 +388,32 @@ describe('two instances sharing Redis and a keys directory', () => {
             const fresh = await login(a);
             const intro = await call(`${b.url}/introspect`, { ...form({ token: fresh.body.access_token }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('api-gateway', 'gateway-secret') } });
             assert.equal(intro.body.active, true);
+        } finally {
+            redis.kill('SIGTERM');
+        }
+    });
+
+    test('failed logins are counted across both instances: 429 from the 6th, for any password; others unaffected', async () => {
+        const dir = freshDir();
+        const { port, redis } = await startRedis(dir);
+        try {
+            const args = ['--store', `redis://127.0.0.1:${port}`, '--keys', join(dir, 'shared-keys'), '--login-throttle-backoff', '2s'];
+            const a = await startAuth(args, { cwd: dir });
+            const b = await startAuth(args, { cwd: dir });
+            const attempt = (server, password, user = 'Kyle') => call(`${server.url}/login`, json({ username: user, password }));
+            for (let i = 0; i < 5; ++i) assert.equal((await attempt(i % 2 ? b : a, 'wrong')).status, 401, `failure ${i + 1}`);
+            for (let i = 5; i < 10; ++i) {
+                const r = await attempt(i % 2 ? b : a, 'wrong');
+                assert.equal(r.status, 429, `attempt ${i + 1}`);
+                assert.equal(r.body.error, 'too_many_attempts');
+                assert.ok(Number(r.headers.get('retry-after')) >= 1);
+            }
+            const refused = await attempt(a, 'kyle-password');
+            assert.equal(refused.status, 429, 'the right password is refused too');
+            assert.equal((await attempt(b, 'jim-password', 'Jim')).status, 200, 'another user is unaffected');
+            await sleep(Number(refused.headers.get('retry-after')) * 1000 + 100);
+            assert.equal((await attempt(b, 'kyle-password')).status, 200, 'after Retry-After the right password works');
+            assert.equal((await attempt(a, 'wrong')).status, 401, 'a success starts the count again');
         } finally {
             redis.kill('SIGTERM');
         }
