@@ -151,6 +151,16 @@ private:
             http::send_error(res, 400, "invalid_request", "username and password are required strings");
             return;
         }
+        // Guessing stops here: past the failures allowed, the answer is 429 whatever the password, and the
+        // password is not even checked. Counters are per (user, client address) and per user.
+        const auto allowed = throttle_.check(*user, req.peer());
+        if (!allowed) return store_failure(res, allowed.error());
+        if (!allowed->allowed) {
+            res.set_header("Retry-After",
+                           std::to_string(allowed->retry_after(std::chrono::system_clock::now()).count()));
+            http::send_error(res, 429, "too_many_attempts", "too many failed logins; try again later");
+            return;
+        }
         const auto verdict = users_.verify(*user, *password);
         if (verdict == user_db::verdict::busy) {
             res.set_header("Retry-After", "1");
@@ -159,9 +169,13 @@ private:
             return;
         }
         if (verdict != user_db::verdict::match) {
+            if (const auto counted = throttle_.record_failure(*user, req.peer()); !counted)
+                return store_failure(res, counted.error());
             http::send_error(res, 401, "invalid_credentials", "wrong username or password");
             return;
         }
+        if (const auto cleared = throttle_.record_success(*user, req.peer()); !cleared)
+            return store_failure(res, cleared.error());
         const auto issued = svc_.login(*user, o_.client_id);
         if (!issued) {
             store_failure(res, issued.error());

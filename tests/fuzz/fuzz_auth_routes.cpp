@@ -13,16 +13,18 @@
 // credentials of the introspection client.
 #include "auth_server/routes.hpp"
 
-#include <array>        // std::array
-#include <chrono>       // std::chrono::seconds
-#include <cstddef>      // std::size_t
-#include <cstdint>      // std::uint8_t
-#include <cstdlib>      // std::abort
-#include <map>          // std::map
-#include <memory>       // std::make_shared
-#include <string>       // std::string
-#include <string_view>  // std::string_view
-#include <vector>       // std::vector
+#include <array>            // std::array
+#include <chrono>           // std::chrono::seconds
+#include <cstddef>          // std::size_t
+#include <cstdint>          // std::uint8_t
+#include <cstdio>           // std::fprintf
+#include <cstdlib>          // std::abort
+#include <map>              // std::map
+#include <memory>           // std::make_shared
+#include <source_location>  // std::source_location
+#include <string>           // std::string
+#include <string_view>      // std::string_view
+#include <vector>           // std::vector
 
 #include <nlohmann/json.hpp>
 
@@ -62,8 +64,11 @@ const fixed_parts& fixed() {
 [[noreturn]] void fail() {
     std::abort();
 }
-void require(bool ok) {
-    if (!ok) fail();
+void require(bool ok, std::source_location at = std::source_location::current()) {
+    if (!ok) {
+        std::fprintf(stderr, "fuzz_auth_routes: check failed at line %u\n", static_cast<unsigned>(at.line()));
+        fail();
+    }
 }
 
 // Made for every input, so that each input starts from the same state: a service over an empty memory store
@@ -284,9 +289,9 @@ void check_answer(const request_parts& p, const jot_examples::http::request& req
             }
             if (p.r != route::token) {
                 const std::string cookie(res.header("Set-Cookie"));
-                require(cookie.starts_with("jot_refresh=") &&
-                        contains(cookie, "; HttpOnly; Secure; SameSite=Strict"));
-                w.newest_refresh = cookie.substr(12, cookie.find(';') - 12);
+                constexpr std::string_view name = "__Host-jot_refresh=";
+                require(cookie.starts_with(name) && contains(cookie, "; HttpOnly; Secure; SameSite=Strict"));
+                w.newest_refresh = cookie.substr(name.size(), cookie.find(';') - name.size());
                 require(jot::refresh_token::parse(w.newest_refresh).has_value());
             }
             break;
