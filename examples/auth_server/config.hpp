@@ -50,7 +50,9 @@ struct config {
     bool allow_weak_hashes = false;                  // accept users-file hashes below the OWASP Argon2id cost
     std::chrono::seconds rotate_keys_every{0};
     std::chrono::seconds keys_reload{2};
-    std::chrono::seconds jwks_max_age{60};      // Cache-Control max-age of the published JWKS
+    std::chrono::seconds jwks_max_age{60};  // Cache-Control max-age of the published JWKS
+    std::chrono::seconds key_publish_lead =
+        std::chrono::minutes{2};                // a new key is in the JWKS this long first
     jot_examples::http::server_options http{};  // --threads, --max-connections, timeouts, limits
     bool hash_password = false;  // print the Argon2id hash of a password read on standard input, then exit
 };
@@ -118,6 +120,8 @@ struct config {
                  "make a new signing key when the newest is this old (0s: only on SIGHUP)", true);
     add_duration(app, "--keys-reload", c.keys_reload, "how often to look for keys other instances added");
     add_duration(app, "--jwks-max-age", c.jwks_max_age, "how long resource servers may cache the JWKS");
+    add_duration(app, "--key-publish-lead", c.key_publish_lead,
+                 "a new signing key is published this long before it signs (at least --jwks-max-age)", true);
     jot_examples::add_server_flags(app, c.http);
     app.add_flag("--hash-password", c.hash_password,
                  "read a password on standard input, print its Argon2id hash for a --users file, exit");
@@ -125,6 +129,15 @@ struct config {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;  // --help is 0; every mistake is 2, as for a bad value below
+    }
+    if (c.key_publish_lead < c.jwks_max_age) {
+        std::fprintf(
+            stderr,
+            "auth_server: --key-publish-lead (%llds) is shorter than --jwks-max-age (%llds): a resource "
+            "server with a cached JWKS would see tokens of a key it does not know yet\n",
+            static_cast<long long>(c.key_publish_lead.count()),
+            static_cast<long long>(c.jwks_max_age.count()));
+        return 2;
     }
     const auto alg = jot::algorithm_from_name(c.alg);
     if (!alg || jot::traits(*alg).family == jot::key_family::hmac) {

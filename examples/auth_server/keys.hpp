@@ -44,10 +44,14 @@ public:
     using logger = std::function<void(const std::string&)>;
 
     /// Opens `dir` (created 0700 if missing), makes a key for `alg` if the directory has none or its newest
-    /// key is of another algorithm, and builds the ring. Retired keys stay in the ring for `retain`.
-    /// Throws config_error for an unusable directory or key file.
-    key_directory(std::string dir, jot::algorithm alg, std::chrono::seconds retain, logger log)
-        : dir_(std::move(dir)), alg_(alg), retain_(retain), log_(std::move(log)) {
+    /// key is of another algorithm, and builds the ring. Retired keys stay in the ring for `retain`. A key
+    /// file signs from `lead` after its creation time (the time in its name) and is published at once, so
+    /// that resource servers holding a cached JWKS know it before any token carries its kid; every instance
+    /// reads the same names and so switches at the same moment. Throws config_error for an unusable
+    /// directory or key file.
+    key_directory(std::string dir, jot::algorithm alg, std::chrono::seconds retain, logger log,
+                  std::chrono::seconds lead = std::chrono::seconds{0})
+        : dir_(std::move(dir)), alg_(alg), retain_(retain), lead_(lead), log_(std::move(log)) {
         std::error_code ec;
         if (!std::filesystem::exists(dir_, ec)) {
             std::filesystem::create_directories(dir_, ec);
@@ -73,17 +77,18 @@ public:
     /// and skipped. Returns true if the active key changed.
     bool reload() {
         const std::lock_guard guard(m_);
-        bool changed = false;
+        const auto now = now_seconds();
         for (const auto& f : scan(false)) {
-            if (f.created <= active_created_) continue;
+            if (f.created <= newest_created_) continue;
             auto k = read_key(f, false);
             if (!k) continue;
-            ring_->rotate(f.alg, *k, f.created);
-            active_created_ = f.created;
-            changed = true;
-            log_("keys: now signing with " + std::string(jot::name(f.alg)) + " key " + ring_->active_kid());
+            add_to_ring(f, *k, now);
         }
-        return changed;
+        const auto kid = ring_->active_kid(now);
+        if (kid == signing_kid_) return false;
+        signing_kid_ = kid;
+        log_("keys: now signing with key " + kid);
+        return true;
     }
 
     /// Adds a new key for the configured algorithm to the directory and signs with it (SIGHUP, or the
@@ -240,30 +245,47 @@ private:
     }
 
     /// Builds the ring from the files: the oldest key still needed first, then each later key as a rotation
-    /// at its creation time, so that retired keys drop when their tokens have expired.
+    /// at its activation time, so that retired keys drop when their tokens have expired.
     void build(const std::vector<key_file>& files) {
         const auto now = now_seconds();
         std::size_t first = 0;
         for (std::size_t i = 0; i + 1 < files.size(); ++i)
-            if (files[i + 1].created + retain_ <= now) first = i + 1;
+            if (files[i + 1].created + lead_ + retain_ <= now) first = i + 1;
         for (std::size_t i = first; i < files.size(); ++i) {
             auto k = read_key(files[i], true);
-            if (!ring_)
+            if (!ring_) {
                 ring_ = std::make_shared<jot::key_ring>(files[i].alg, *k,
                                                         jot::key_ring_options{.retain_retired = retain_});
-            else
-                ring_->rotate(files[i].alg, *k, files[i].created);
-            active_created_ = files[i].created;
+                newest_created_ = files[i].created;
+            } else {
+                add_to_ring(files[i], *k, now);
+            }
         }
+        signing_kid_ = ring_->active_kid(now);
+    }
+
+    /// A key file newer than the ring's keys: published now, signing from its creation time plus the lead.
+    void add_to_ring(const key_file& f, const jot::key& k, std::chrono::sys_seconds now) {
+        const auto activate_at = f.created + lead_;
+        if (activate_at <= now)
+            ring_->rotate(f.alg, k, activate_at);
+        else
+            ring_->schedule(f.alg, k, activate_at, now);
+        newest_created_ = f.created;
+        if (const auto next = ring_->next_key(); next && activate_at > now)
+            log_("keys: published " + std::string(jot::name(f.alg)) + " key " + next->first +
+                 ", signing with it in " + std::to_string((activate_at - now).count()) + "s");
     }
 
     std::string dir_;
     jot::algorithm alg_;
     std::chrono::seconds retain_;
+    std::chrono::seconds lead_;
     logger log_;
     std::mutex m_;
     std::shared_ptr<jot::key_ring> ring_;
-    std::chrono::sys_seconds active_created_{};
+    std::chrono::sys_seconds newest_created_{};  // of the newest key file in the ring (active or scheduled)
+    std::string signing_kid_;                    // the kid that signed when last looked at
 };
 
 }  // namespace jot_auth

@@ -79,7 +79,7 @@ int run(jot_auth::config& c) {
     auto store = jot_examples::open_store(c.store);
     // A retired key verifies for as long as any token it signed can live, plus a minute.
     const auto retain = c.access_ttl + c.leeway + std::chrono::minutes{1};
-    jot_auth::key_directory keys(c.keys, alg, retain, say);
+    jot_auth::key_directory keys(c.keys, alg, retain, say, c.key_publish_lead);
 
     jot_auth::user_db users({}, 0, c.allow_weak_hashes);
     if (!c.users_file.empty()) users.load_file(c.users_file, jot_examples::read_text_file(c.users_file));

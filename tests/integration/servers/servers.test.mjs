@@ -281,7 +281,7 @@ describe('keys', () => {
     });
 
     test('SIGHUP rotates the signing key; the resource server follows through the JWKS without a restart', async () => {
-        const auth = await startAuth();
+        const auth = await startAuth(['--jwks-max-age', '1s', '--key-publish-lead', '1s']);
         const rs = await startResource(auth);
         const before = await login(auth);
         assert.equal((await posts(rs, before.body.access_token)).status, 200);
@@ -299,10 +299,47 @@ describe('keys', () => {
     });
 
     test('--rotate-keys-every rotates on a schedule', async () => {
-        const auth = await startAuth(['--rotate-keys-every', '2s', '--keys-reload', '1s']);
+        const auth = await startAuth(['--rotate-keys-every', '2s', '--keys-reload', '1s', '--jwks-max-age', '1s', '--key-publish-lead', '1s']);
         const first = kidOf((await login(auth)).body.access_token);
         await auth.waitFor(/now signing with/, 8000);
         assert.notEqual(kidOf((await login(auth)).body.access_token), first);
+    });
+});
+
+describe('pre-published signing keys', () => {
+    test('after a forged-kid warm-up and SIGHUP, fresh tokens pass GET /posts throughout: the new key is published first', { timeout: 60000 }, async () => {
+        const auth = await startAuth(['--jwks-max-age', '2s', '--key-publish-lead', '3s', '--keys-reload', '1s']);
+        const rs = await start(RESOURCE, ['--jwks-url', `${auth.url}/.well-known/jwks.json`, '--jwks-min-interval', '2s'], { cwd: auth.dir, name: 'resource_server' });
+        const first = await login(auth);
+        const oldKid = kidOf(first.body.access_token);
+        const [h, p, sig] = first.body.access_token.split('.');
+        const forged = `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url')), kid: 'warm-up' })).toString('base64url')}.${p}.${sig}`;
+        assert.equal((await posts(rs, forged)).status, 401);  // uses up the resource server's refetch allowance
+        auth.child.kill('SIGHUP');
+        await auth.waitFor(/keys: published/);
+        const published = (await call(`${auth.url}/.well-known/jwks.json`)).body.keys.map((k) => k.kid);
+        assert.equal(published.length, 2);
+        assert.ok(published.includes(oldKid));
+        const newKid = published.find((k) => k !== oldKid);
+        const failures = [];
+        const kids = [];
+        const until = Date.now() + 10000;
+        while (Date.now() < until) {
+            const l = await login(auth);
+            kids.push(kidOf(l.body.access_token));
+            const r = await posts(rs, l.body.access_token);
+            if (r.status !== 200) failures.push(r.status);
+            await sleep(250);
+        }
+        assert.deepEqual(failures, []);
+        assert.equal(kids[0], oldKid, 'tokens in the lead carry the old kid');
+        assert.equal(kids[kids.length - 1], newKid, 'after the lead the new key signs');
+    });
+
+    test('--key-publish-lead shorter than --jwks-max-age stops the server with status 2', () => {
+        const r = spawnSync(AUTH, ['--store', 'memory', '--jwks-max-age', '60s', '--key-publish-lead', '10s'], { cwd: freshDir(), env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /--key-publish-lead.*--jwks-max-age/);
     });
 });
 
