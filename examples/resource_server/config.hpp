@@ -11,9 +11,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "../common/store.hpp"
 #include "../common/config.hpp"
 #include "../common/server_flags.hpp"
+#include "../common/store.hpp"
 #include "../http/options.hpp"
 
 namespace jot_resource {
@@ -66,8 +66,9 @@ struct config {
                    "a browser origin allowed to call GET /posts (repeatable)")
         ->envname(jot_examples::env_name("--cors-origin"))
         ->allow_extra_args(false);
-    add_duration(app, "--jwks-min-interval", c.jwks_min_interval,
-                 "fetch the JWKS at most this often (on an unknown kid, a failure, or its max-age); at least 1s");
+    add_duration(
+        app, "--jwks-min-interval", c.jwks_min_interval,
+        "fetch the JWKS at most this often (on an unknown kid, a failure, or its max-age); at least 1s");
     add_duration(app, "--jwks-refresh", c.jwks_refresh,
                  "refetch the JWKS at least this often, whatever its max-age says");
     add_duration(app, "--jwks-max-staleness", c.jwks_max_staleness,
