@@ -154,14 +154,6 @@ public:
         return match ? verdict::match : verdict::mismatch;
     }
 
-    /// The hash `name` has now (for tests of the rehash); empty if there is no such user.
-    [[nodiscard]] std::string hash_of(const std::string& name) const {
-        const auto it = users_.find(name);
-        if (it == users_.end()) return {};
-        const std::lock_guard lock(rehash_m_);
-        return *it->second;
-    }
-
     [[nodiscard]] bool empty() const noexcept { return users_.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return users_.size(); }
 

@@ -185,11 +185,7 @@ struct bearer {
     if (!req.has_header("Authorization")) return {};
     const std::string_view h = req.header("Authorization");
     constexpr std::string_view scheme = "bearer";
-    if (h.size() < scheme.size()) return {};
-    for (std::size_t i = 0; i < scheme.size(); ++i) {
-        const char c = h[i];
-        if (static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) != scheme[i]) return {};
-    }
+    if (h.size() < scheme.size() || !iequals(h.substr(0, scheme.size()), scheme)) return {};
     if (h.size() == scheme.size()) return {bearer::kind::malformed, {}};
     if (h[scheme.size()] != ' ') return {};
     std::string_view t = h.substr(scheme.size());
