@@ -21,7 +21,6 @@
 #include <cstdlib>          // std::abort
 #include <map>              // std::map
 #include <memory>           // std::make_shared
-#include <source_location>  // std::source_location
 #include <string>           // std::string
 #include <string_view>      // std::string_view
 #include <vector>           // std::vector
@@ -64,12 +63,14 @@ const fixed_parts& fixed() {
 [[noreturn]] void fail() {
     std::abort();
 }
-void require(bool ok, std::source_location at = std::source_location::current()) {
+void require(bool ok, const char* what, int line) {
     if (!ok) {
-        std::fprintf(stderr, "fuzz_auth_routes: check failed at line %u\n", static_cast<unsigned>(at.line()));
+        std::fprintf(stderr, "fuzz_auth_routes:%d: check failed: %s\n", line, what);
         fail();
     }
 }
+// Clang 14 (Debian 12) has no std::source_location, so the line comes from a macro.
+#define FUZZ_REQUIRE(...) require((__VA_ARGS__), #__VA_ARGS__, __LINE__)
 
 // Made for every input, so that each input starts from the same state: a service over an empty memory store
 // with one session that has rotated once.
@@ -240,71 +241,71 @@ bool allowed_status(route r, int status) {
 
 void check_answer(const request_parts& p, const jot_examples::http::request& req,
                   const jot_examples::http::response& res, world& w) {
-    require(allowed_status(p.r, res.status));
+    FUZZ_REQUIRE(allowed_status(p.r, res.status));
     if (res.status == 204) {
-        require(res.body.empty());
-        if (p.r == route::logout_all) require(w.svc.sessions(user).value().empty());
+        FUZZ_REQUIRE(res.body.empty());
+        if (p.r == route::logout_all) FUZZ_REQUIRE(w.svc.sessions(user).value().empty());
         return;
     }
     if (p.r == route::revoke && res.status == 200) {  // RFC 7009 §2.2: 200 with no body
-        require(res.body.empty() && res.header("Cache-Control") == "no-store");
+        FUZZ_REQUIRE(res.body.empty() && res.header("Cache-Control") == "no-store");
         return;
     }
     if (p.r == route::demo) {
-        require(res.header("Content-Type").starts_with("text/html"));
+        FUZZ_REQUIRE(res.header("Content-Type").starts_with("text/html"));
         return;
     }
-    require(res.header("Content-Type") == "application/json");
+    FUZZ_REQUIRE(res.header("Content-Type") == "application/json");
     const auto body = nlohmann::json::parse(res.body, nullptr, false);
-    require(body.is_object());
+    FUZZ_REQUIRE(body.is_object());
     if (res.status >= 400) {
         // RFC 6749 §5.2 error bodies, never cached, never quoting a secret.
-        require(body.contains("error") && body["error"].is_string());
-        require(res.header("Cache-Control") == "no-store");
-        for (const auto& s : w.secrets()) require(!contains(res.body, s));
+        FUZZ_REQUIRE(body.contains("error") && body["error"].is_string());
+        FUZZ_REQUIRE(res.header("Cache-Control") == "no-store");
+        for (const auto& s : w.secrets()) FUZZ_REQUIRE(!contains(res.body, s));
         if (res.status == 401 && p.r == route::logout_all)
-            require(res.header("WWW-Authenticate").starts_with("Bearer "));
+            FUZZ_REQUIRE(res.header("WWW-Authenticate").starts_with("Bearer "));
         if (res.status == 401 && p.r == route::introspect)
-            require(res.header("WWW-Authenticate").starts_with("Basic "));
+            FUZZ_REQUIRE(res.header("WWW-Authenticate").starts_with("Basic "));
         return;
     }
     switch (p.r) {
         case route::login:
         case route::token:
         case route::refresh: {
-            require(res.header("Cache-Control") == "no-store");
-            require(body.contains("access_token") && body["access_token"].is_string());
-            require(body.value("token_type", "") == "Bearer");
+            FUZZ_REQUIRE(res.header("Cache-Control") == "no-store");
+            FUZZ_REQUIRE(body.contains("access_token") && body["access_token"].is_string());
+            FUZZ_REQUIRE(body.value("token_type", "") == "Bearer");
             const std::string at = body["access_token"];
             const auto v = w.svc.verify_access(at);
-            require(v && v->subject() == user);
+            FUZZ_REQUIRE(v && v->subject() == user);
             w.newest_access = at;
             // The cookie flow keeps the refresh token out of the body, and needs the CSRF header.
-            require(body.contains("refresh_token") == (p.r != route::refresh));
-            if (p.r == route::refresh) require(req.header("X-CSRF") == "1");
+            FUZZ_REQUIRE(body.contains("refresh_token") == (p.r != route::refresh));
+            if (p.r == route::refresh) FUZZ_REQUIRE(req.header("X-CSRF") == "1");
             if (body.contains("refresh_token")) {
-                require(body["refresh_token"].is_string());
+                FUZZ_REQUIRE(body["refresh_token"].is_string());
                 w.newest_refresh = body["refresh_token"];
-                require(jot::refresh_token::parse(w.newest_refresh).has_value());
+                FUZZ_REQUIRE(jot::refresh_token::parse(w.newest_refresh).has_value());
             }
             if (p.r != route::token) {
                 const std::string cookie(res.header("Set-Cookie"));
                 constexpr std::string_view name = "__Host-jot_refresh=";
-                require(cookie.starts_with(name) && contains(cookie, "; HttpOnly; Secure; SameSite=Strict"));
+                FUZZ_REQUIRE(cookie.starts_with(name) && contains(cookie, "; HttpOnly; Secure; SameSite=Strict"));
                 w.newest_refresh = cookie.substr(name.size(), cookie.find(';') - name.size());
-                require(jot::refresh_token::parse(w.newest_refresh).has_value());
+                FUZZ_REQUIRE(jot::refresh_token::parse(w.newest_refresh).has_value());
             }
             break;
         }
         case route::introspect:
-            require(body.contains("active") && body["active"].is_boolean());
-            require((p.flags & 0x08) != 0);  // client authentication is required
+            FUZZ_REQUIRE(body.contains("active") && body["active"].is_boolean());
+            FUZZ_REQUIRE((p.flags & 0x08) != 0);  // client authentication is required
             break;
         case route::healthz:
-            require(body.value("status", "") == "ok");
+            FUZZ_REQUIRE(body.value("status", "") == "ok");
             break;
         case route::jwks:
-            require(body.contains("keys") && body["keys"].is_array());
+            FUZZ_REQUIRE(body.contains("keys") && body["keys"].is_array());
             break;
         default:
             fail();
@@ -333,8 +334,8 @@ void check_store(world& w) {
     const auto d = w.svc.store().dump().value();
     std::map<std::string, int> active;
     for (const auto& t : d.tokens)
-        if (t.state == jot::token_state::active) require(++active[t.family] == 1);
-    require(w.svc.sessions(user).value().size() <= max_sessions);
+        if (t.state == jot::token_state::active) FUZZ_REQUIRE(++active[t.family] == 1);
+    FUZZ_REQUIRE(w.svc.sessions(user).value().size() <= max_sessions);
 }
 
 }  // namespace

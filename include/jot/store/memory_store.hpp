@@ -359,6 +359,20 @@ private:
 
     enum class due { token, family, sealed, denied, revocation, attempt };
     using due_entry = std::tuple<time_point, due, std::string>;
+    // Compares entries with (time, kind, string_view) keys too, so unschedule looks up without a copy.
+    struct due_order {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const {
+            return key(a) < key(b);
+        }
+
+    private:
+        template <class T>
+        static std::tuple<time_point, due, std::string_view> key(const T& e) {
+            return {std::get<0>(e), std::get<1>(e), std::string_view(std::get<2>(e))};
+        }
+    };
 
     void schedule(time_point at, due kind, std::string_view id) { due_.emplace(at, kind, std::string(id)); }
     void unschedule(time_point at, due kind, std::string_view id) {
@@ -448,7 +462,7 @@ private:
     map<time_point> denied_;
     map<subject_revocation> revocations_;
     map<failure_count> attempts_;
-    std::set<due_entry, std::less<>> due_;  // one entry per expiry of every record, earliest first
+    std::set<due_entry, due_order> due_;  // one entry per expiry of every record, earliest first
     time_point next_purge_{};
 };
 
