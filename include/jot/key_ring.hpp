@@ -10,7 +10,7 @@
 #include <mutex>      // std::mutex, std::lock_guard
 #include <optional>   // std::optional
 #include <string>     // std::string
-#include <utility>    // std::move, std::pair
+#include <utility>    // std::move, std::pair, std::exchange
 #include <vector>     // std::vector
 
 #include <nlohmann/json.hpp>
@@ -175,8 +175,7 @@ private:
             retired.push_back({active.alg(), active.signing_key(), active.kid(), next_at,
                                later_by(next_at, options_.retain_retired)});
             ++before;
-            active = *std::move(next);
-            next.reset();
+            active = *std::exchange(next, std::nullopt);
             next_at = time_point::max();
         }
         for (const auto& r : old->retired) retired.push_back(r);
