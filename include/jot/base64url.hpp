@@ -4,7 +4,7 @@
 
 #include <array>        // std::array
 #include <cstddef>      // std::byte, std::size_t
-#include <cstdint>      // std::uint8_t, std::uint32_t, std::uint64_t
+#include <cstdint>      // std::uint8_t, std::uint32_t
 #include <cstring>      // std::memcpy
 #include <span>         // std::span
 #include <string>       // std::string
@@ -64,15 +64,6 @@ inline void base64url_encode_append(std::string& out, std::string_view in) {
     std::size_t i = 0;
     const auto& a = detail::base64url_alphabet;
     const auto& pairs = detail::base64url_pairs;
-    // Six bytes at a time, as one 48-bit big-endian value: four lookups for eight characters.
-    for (; i + 6 <= in.size(); i += 6, o += 8) {
-        std::uint64_t v = 0;
-        for (std::size_t k = 0; k < 6; ++k) v = (v << 8) | p[i + k];
-        std::memcpy(o, pairs[v >> 36].data(), 2);
-        std::memcpy(o + 2, pairs[(v >> 24) & 0xfff].data(), 2);
-        std::memcpy(o + 4, pairs[(v >> 12) & 0xfff].data(), 2);
-        std::memcpy(o + 6, pairs[v & 0xfff].data(), 2);
-    }
     for (; i + 3 <= in.size(); i += 3, o += 4) {
         const std::uint32_t v = (std::uint32_t{p[i]} << 16) | (std::uint32_t{p[i + 1]} << 8) | p[i + 2];
         std::memcpy(o, pairs[v >> 12].data(), 2);
