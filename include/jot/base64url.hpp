@@ -12,6 +12,10 @@
 
 #include "error.hpp"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
+
 namespace jot::inline v0 {
 
 namespace detail {
@@ -48,6 +52,44 @@ inline constexpr std::array<std::array<char, 2>, 4096> base64url_pairs = [] {
     return t;
 }();
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define JOT_DETAIL_BASE64URL_SSSE3 1
+
+/// Encodes 12 bytes at a time with SSSE3 (the method of Muła and Lemire, "Faster Base64 Encoding and
+/// Decoding using AVX2 Instructions", 2018), while at least 16 bytes can be read; returns how many bytes it
+/// encoded (a multiple of 12), writing four characters per three bytes to `out`.
+__attribute__((target("ssse3"))) inline std::size_t base64url_encode_ssse3(const unsigned char* in,
+                                                                           std::size_t n,
+                                                                           char* out) noexcept {
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 12, out += 16) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+        // Each 32-bit lane gets the three bytes of one group, in the order the multiplies below expect.
+        v = _mm_shuffle_epi8(v, _mm_set_epi8(10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1));
+        const __m128i hi =
+            _mm_mulhi_epu16(_mm_and_si128(v, _mm_set1_epi32(0x0fc0fc00)), _mm_set1_epi32(0x04000040));
+        const __m128i lo =
+            _mm_mullo_epi16(_mm_and_si128(v, _mm_set1_epi32(0x003f03f0)), _mm_set1_epi32(0x01000010));
+        const __m128i sextets = _mm_or_si128(hi, lo);  // one 6-bit value per byte
+        // The alphabet as an offset per range: 0-25 'A', 26-51 'a', 52-61 '0', 62 '-', 63 '_'.
+        __m128i range = _mm_subs_epu8(sextets, _mm_set1_epi8(51));
+        const __m128i below_26 = _mm_cmpgt_epi8(_mm_set1_epi8(26), sextets);
+        range = _mm_or_si128(range, _mm_and_si128(below_26, _mm_set1_epi8(13)));
+        const __m128i offsets =
+            _mm_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                          '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0);
+        const __m128i text = _mm_add_epi8(_mm_shuffle_epi8(offsets, range), sextets);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), text);
+    }
+    return i;
+}
+
+[[nodiscard]] inline bool cpu_has_ssse3() noexcept {
+    static const bool has = __builtin_cpu_supports("ssse3");
+    return has;
+}
+#endif
+
 }  // namespace detail
 
 /// Length of the unpadded base64url text for n bytes.
@@ -62,6 +104,12 @@ inline void base64url_encode_append(std::string& out, std::string_view in) {
     char* o = out.data() + start;
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
     std::size_t i = 0;
+#ifdef JOT_DETAIL_BASE64URL_SSSE3
+    if (in.size() >= 16 && detail::cpu_has_ssse3()) {
+        i = detail::base64url_encode_ssse3(p, in.size(), o);
+        o += i / 3 * 4;
+    }
+#endif
     const auto& a = detail::base64url_alphabet;
     const auto& pairs = detail::base64url_pairs;
     for (; i + 3 <= in.size(); i += 3, o += 4) {
