@@ -3,7 +3,7 @@
 #pragma once
 
 #include <pthread.h>   // pthread_sigmask
-#include <csignal>     // SIGINT, SIGTERM, SIGHUP, sigset_t
+#include <csignal>     // SIGINT, SIGTERM, SIGHUP, SIGPIPE, sigset_t
 #include <functional>  // std::function
 #include <thread>      // std::thread
 
@@ -12,8 +12,10 @@ namespace jot_examples {
 /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts afterwards: call it
 /// first in main, so that only the watcher below ever receives them. Their dispositions are reset first:
 /// a non-interactive shell starts background jobs with SIGINT ignored, and an ignored signal is discarded
-/// rather than left pending for sigwait.
+/// rather than left pending for sigwait. SIGPIPE is ignored, as in any server: a write to a peer that has
+/// gone must fail with EPIPE, and the stores then skip guarding every call against it.
 inline void block_signals() {
+    std::signal(SIGPIPE, SIG_IGN);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     std::signal(SIGHUP, SIG_DFL);

@@ -127,11 +127,20 @@ inline void append_json_float(std::string& out, double v) {
         case value_t::object: {
             out += '{';
             bool first = true;
-            for (const auto& [name, v] : j.items()) {
-                if (!first) out += ',';
+            for (const auto& [name, v] : j.get_ref<const nlohmann::json::object_t&>()) {
+                if (plain_string_run<true>(name) == name.size()) {  // the common case: ,"name": in one write
+                    const std::size_t at = out.size();
+                    out.append(name.size() + (first ? 3 : 4), '"');
+                    char* w = out.data() + at;
+                    if (!first) *w++ = ',';
+                    std::memcpy(w + 1, name.data(), name.size());
+                    w[name.size() + 2] = ':';
+                } else {
+                    if (!first) out += ',';
+                    if (const errc e = append_json_string(out, name); e != errc{}) return e;
+                    out += ':';
+                }
                 first = false;
-                if (const errc e = append_json_string(out, name); e != errc{}) return e;
-                out += ':';
                 if (const errc e = append_json(out, v); e != errc{}) return e;
             }
             out += '}';
