@@ -2,6 +2,7 @@
 // The JWT verifier: a fixed key set and policy, reusable and thread-safe, that returns verified tokens.
 #pragma once
 
+#include <array>        // std::array
 #include <atomic>       // std::atomic
 #include <chrono>       // std::chrono::seconds
 #include <cmath>        // std::isfinite
@@ -214,39 +215,23 @@ namespace detail {
                                                             std::size_t size, const verifier_options& o,
                                                             time_point now) {
     using kind = json_value_view::kind;
-    json_value_view iss, sub, aud, exp, nbf, iat, jti;
+    std::array<json_value_view, registered_claim_count> seen{};  // raw empty when absent
     std::size_t required_found = 0;
     const errc scanned = json_scanner(std::string_view(text).substr(at, size), o.limits.max_json_depth)
                              .scan_object([&](std::string_view name, const json_value_view& v) {
-                                 switch (short_name(name)) {
-                                     case short_name("iss"):
-                                         iss = v;
-                                         break;
-                                     case short_name("sub"):
-                                         sub = v;
-                                         break;
-                                     case short_name("aud"):
-                                         aud = v;
-                                         break;
-                                     case short_name("exp"):
-                                         exp = v;
-                                         break;
-                                     case short_name("nbf"):
-                                         nbf = v;
-                                         break;
-                                     case short_name("iat"):
-                                         iat = v;
-                                         break;
-                                     case short_name("jti"):
-                                         jti = v;
-                                         break;
-                                     default:
-                                         break;
-                                 }
+                                 if (const auto r = registered_claim_of(name)) seen[index_of(*r)] = v;
                                  for (const auto& r : o.required_claims) required_found += (r == name);
                              });
     if (scanned == errc::json_invalid) return errc::payload_invalid;
     if (scanned != errc{}) return scanned;
+    const auto claim = [&seen](registered_claim r) -> const json_value_view& { return seen[index_of(r)]; };
+    const json_value_view& iss = claim(registered_claim::iss);
+    const json_value_view& sub = claim(registered_claim::sub);
+    const json_value_view& aud = claim(registered_claim::aud);
+    const json_value_view& exp = claim(registered_claim::exp);
+    const json_value_view& nbf = claim(registered_claim::nbf);
+    const json_value_view& iat = claim(registered_claim::iat);
+    const json_value_view& jti = claim(registered_claim::jti);
 
     registered_claims c;
     const double t = seconds_since_epoch(now);
