@@ -132,10 +132,14 @@ struct checked_header {
     // RFC 7515 §4.1.11: jot implements no extension, so any critical one is fatal.
     if (!crit.raw.empty()) {
         if (crit.type != kind::array) return errc::header_invalid;
-        const auto list = nlohmann::json::parse(crit.raw, nullptr, false);
-        if (!list.is_array() || list.empty()) return errc::header_invalid;
-        for (const auto& c : list)
-            if (!c.is_string()) return errc::header_invalid;
+        std::size_t names = 0;
+        bool all_strings = true;
+        const errc listed =
+            json_scanner(crit.raw, limits.max_json_depth).scan_array([&](const json_value_view& c) {
+                ++names;
+                all_strings = all_strings && c.type == kind::string;
+            });
+        if (listed != errc{} || names == 0 || !all_strings) return errc::header_invalid;
         return errc::header_crit_unsupported;
     }
     if (!b64_member.raw.empty()) {

@@ -318,14 +318,14 @@ template <class Time, class Span>
     if (aud.type == kind::string) {
         add_audience(place_string(text, aud));
     } else if (aud.type == kind::array) {
-        const auto list = nlohmann::json::parse(aud.raw, nullptr, false);
-        for (const auto& a : list) {
-            if (!a.is_string()) return errc::claim_invalid;
-            const auto& value = a.get_ref<const std::string&>();
-            const text_span placed{text.size(), value.size()};
-            text += value;  // no longer than its JSON form, so it fits the reserved room
-            add_audience(placed);
-        }
+        bool all_strings = true;
+        const errc listed =
+            json_scanner(aud.raw, o.limits.max_json_depth).scan_array([&](const json_value_view& a) {
+                all_strings = all_strings && a.type == kind::string;
+                if (all_strings)
+                    add_audience(place_string(text, a));  // views into text, or decoded in its room
+            });
+        if (listed != errc{} || !all_strings) return errc::claim_invalid;
     } else if (!aud.raw.empty()) {
         return errc::claim_invalid;
     }

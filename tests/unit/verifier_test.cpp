@@ -107,6 +107,12 @@ TEST_CASE("verifier rejects crit, b64 false and header-embedded keys") {
           errc::header_crit_unsupported);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[]})", claims_json())) == errc::header_invalid);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":"b64"})", claims_json())) == errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[1]})", claims_json())) == errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":["exp",["b64"]]})", claims_json())) ==
+          errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[{}]})", claims_json())) == errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[ "exp" ]})", claims_json())) ==
+          errc::header_crit_unsupported);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","b64":false,"crit":["b64"]})", claims_json())) ==
           errc::header_crit_unsupported);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","b64":false})", claims_json())) ==
@@ -275,6 +281,11 @@ TEST_CASE("verifier accepts aud as a string or an array and requires one configu
     CHECK(verify(with_aud(R"("API")"), v) == errc::audience_mismatch);
     CHECK(verify(with_aud(R"(["api",3])"), v) == errc::claim_invalid);
     CHECK(verify(with_aud(R"({"api":true})"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([3,"api"])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([["api"]])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([{"api":1}])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([null])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([ "web" , "api" ])"), v) == errc{});
     CHECK(verify(with_aud(""), v) == errc::claim_missing);
 }
 
