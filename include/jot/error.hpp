@@ -99,7 +99,7 @@ namespace jot::inline v0 {
 /// One enumerator per distinct cause, from JOT_DETAIL_ERRC_TABLE above. Zero is unused; values are never
 /// renumbered.
 enum class errc {
-#define JOT_DETAIL_ERRC_ENUMERATOR(n, v, message) n = v,
+#define JOT_DETAIL_ERRC_ENUMERATOR(n, v, message) n = (v),
     JOT_DETAIL_ERRC_TABLE(JOT_DETAIL_ERRC_ENUMERATOR)
 #undef JOT_DETAIL_ERRC_ENUMERATOR
 };
