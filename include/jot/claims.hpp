@@ -2,16 +2,22 @@
 // JWT claims (RFC 7519 §4): NumericDate, audience as string or array, registered plus custom claims.
 #pragma once
 
+#include <algorithm>    // std::all_of
+#include <array>        // std::array
 #include <chrono>       // std::chrono
 #include <cmath>        // std::isfinite, std::floor
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint8_t
 #include <optional>     // std::optional
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <type_traits>  // std::decay_t, std::is_same_v
 #include <vector>       // std::vector
 
 #include <nlohmann/json.hpp>
 
 #include "clock.hpp"
+#include "detail/json.hpp"
 #include "detail/json_write.hpp"
 #include "error.hpp"
 
@@ -37,17 +43,85 @@ struct claims {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+namespace detail {
+
+// The registered claims (RFC 7519 §4.1) that jot reads and writes, in the order it writes them.
+#define JOT_DETAIL_REGISTERED_CLAIMS(X) X(iss) X(sub) X(aud) X(exp) X(nbf) X(iat) X(jti)
+
+/// A registered claim, named as in the JSON; also an index into registered_claim_names.
+enum class registered_claim : std::uint8_t {
+#define JOT_DETAIL_CLAIM_ENUMERATOR(c) c,
+    JOT_DETAIL_REGISTERED_CLAIMS(JOT_DETAIL_CLAIM_ENUMERATOR)
+#undef JOT_DETAIL_CLAIM_ENUMERATOR
+};
+
+/// The member names of the registered claims, indexed by registered_claim.
+inline constexpr std::array registered_claim_names = {
+#define JOT_DETAIL_CLAIM_NAME(c) std::string_view(#c),
+    JOT_DETAIL_REGISTERED_CLAIMS(JOT_DETAIL_CLAIM_NAME)
+#undef JOT_DETAIL_CLAIM_NAME
+};
+
+inline constexpr std::size_t registered_claim_count = registered_claim_names.size();
+
+[[nodiscard]] constexpr std::size_t index_of(registered_claim c) noexcept {
+    return static_cast<std::size_t>(c);
+}
+
+[[nodiscard]] constexpr std::string_view claim_name(registered_claim c) noexcept {
+    return registered_claim_names[index_of(c)];
+}
+
+/// The registered claim a member name is, if any: one switch over short_name(), no string compare.
+[[nodiscard]] constexpr std::optional<registered_claim> registered_claim_of(std::string_view name) noexcept {
+    switch (short_name(name)) {
+#define JOT_DETAIL_CLAIM_CASE(c) \
+    case short_name(#c):         \
+        return registered_claim::c;
+        JOT_DETAIL_REGISTERED_CLAIMS(JOT_DETAIL_CLAIM_CASE)
+#undef JOT_DETAIL_CLAIM_CASE
+        default:
+            return std::nullopt;
+    }
+}
+
+#undef JOT_DETAIL_REGISTERED_CLAIMS
+
+static_assert(std::all_of(registered_claim_names.begin(), registered_claim_names.end(),
+                          [](std::string_view n) { return n.size() == 3; }),
+              "append_claims_json writes registered names as three characters");
+
+/// Calls `f(claim, value)` for each registered claim that `c` sets, in table order. The value is the
+/// std::string (iss, sub, jti), the non-empty std::vector<std::string> (aud) or the time_point (exp, nbf,
+/// iat). The one place that maps the members of `claims` to claim names.
+template <class F>
+void for_each_registered_claim(const claims& c, F&& f) {
+    using r = registered_claim;
+    if (!c.issuer.empty()) f(r::iss, c.issuer);
+    if (!c.subject.empty()) f(r::sub, c.subject);
+    if (!c.audience.empty()) f(r::aud, c.audience);
+    if (c.expires_at) f(r::exp, *c.expires_at);
+    if (c.not_before) f(r::nbf, *c.not_before);
+    if (c.issued_at) f(r::iat, *c.issued_at);
+    if (!c.jwt_id.empty()) f(r::jti, c.jwt_id);
+}
+
+}  // namespace detail
+
 inline nlohmann::json claims::to_json() const {
     if (!extra.is_object()) throw setup_error("jot: claims::extra must be a JSON object");
     nlohmann::json j = extra;
-    if (!issuer.empty()) j["iss"] = issuer;
-    if (!subject.empty()) j["sub"] = subject;
-    if (audience.size() == 1) j["aud"] = audience.front();
-    if (audience.size() > 1) j["aud"] = audience;
-    if (expires_at) j["exp"] = to_numeric_date(*expires_at);
-    if (not_before) j["nbf"] = to_numeric_date(*not_before);
-    if (issued_at) j["iat"] = to_numeric_date(*issued_at);
-    if (!jwt_id.empty()) j["jti"] = jwt_id;
+    detail::for_each_registered_claim(*this, [&j](detail::registered_claim r, const auto& v) {
+        using value = std::decay_t<decltype(v)>;
+        nlohmann::json& member = j[std::string(detail::claim_name(r))];
+        if constexpr (std::is_same_v<value, time_point>) {
+            member = to_numeric_date(v);
+        } else if constexpr (std::is_same_v<value, std::vector<std::string>>) {
+            member = v.size() == 1 ? nlohmann::json(v.front()) : nlohmann::json(v);
+        } else {
+            member = v;
+        }
+    });
     return j;
 }
 
@@ -60,46 +134,44 @@ namespace detail {
     out += '{';
     bool first = true;
     errc e{};
-    const auto name = [&](std::string_view n) {  // a registered name: three characters
+    std::array<bool, registered_claim_count> set{};  // registered claims that `c` sets: `extra` loses them
+    const auto name = [&](registered_claim r) {
+        const std::string_view n = claim_name(r);
         const char member[] = {',', '"', n[0], n[1], n[2], '"', ':'};
         out.append(member + (first ? 1 : 0), member + sizeof member);
         first = false;
     };
-    const auto text = [&](std::string_view n, const std::string& v) {
+    const auto text = [&](registered_claim r, const std::string& v) {
         if (v.empty() || e != errc{}) return;
-        name(n);
+        name(r);
         e = append_json_string(out, v);
     };
-    const auto date = [&](std::string_view n, const std::optional<time_point>& t) {
-        if (!t) return;
-        name(n);
-        append_json_integer(out,
-                            std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count());
-    };
-    text("iss", c.issuer);
-    text("sub", c.subject);
-    if (c.audience.size() == 1) {
-        text("aud", c.audience.front());
-    } else if (c.audience.size() > 1) {
-        name("aud");
-        out += '[';
-        for (std::size_t i = 0; i < c.audience.size() && e == errc{}; ++i) {
-            if (i > 0) out += ',';
-            e = append_json_string(out, c.audience[i]);
+    for_each_registered_claim(c, [&](registered_claim r, const auto& v) {
+        using value = std::decay_t<decltype(v)>;
+        set[index_of(r)] = true;
+        if constexpr (std::is_same_v<value, time_point>) {
+            name(r);
+            append_json_integer(
+                out, std::chrono::duration_cast<std::chrono::seconds>(v.time_since_epoch()).count());
+        } else if constexpr (std::is_same_v<value, std::vector<std::string>>) {
+            if (v.size() == 1) {
+                text(r, v.front());
+                return;
+            }
+            name(r);
+            out += '[';
+            for (std::size_t i = 0; i < v.size() && e == errc{}; ++i) {
+                if (i > 0) out += ',';
+                e = append_json_string(out, v[i]);
+            }
+            out += ']';
+        } else {
+            text(r, v);
         }
-        out += ']';
-    }
-    date("exp", c.expires_at);
-    date("nbf", c.not_before);
-    date("iat", c.issued_at);
-    text("jti", c.jwt_id);
+    });
     for (auto it = c.extra.begin(); it != c.extra.end() && e == errc{}; ++it) {
         const std::string& n = it.key();
-        const bool overridden = (n == "iss" && !c.issuer.empty()) || (n == "sub" && !c.subject.empty()) ||
-                                (n == "aud" && !c.audience.empty()) || (n == "exp" && c.expires_at) ||
-                                (n == "nbf" && c.not_before) || (n == "iat" && c.issued_at) ||
-                                (n == "jti" && !c.jwt_id.empty());
-        if (overridden) continue;
+        if (const auto r = registered_claim_of(n); r && set[index_of(*r)]) continue;
         if (!first) out += ',';
         first = false;
         e = append_json_string(out, n);

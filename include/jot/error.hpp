@@ -11,65 +11,97 @@
 
 namespace jot::inline v0 {
 
-/// One enumerator per distinct cause. Zero is unused; values are never renumbered.
+/// The error codes, one row each: X(enumerator, value, message). Every row states its value, so that adding
+/// a row never renumbers another. The enum, name() and the category's message() are made from this table.
+#define JOT_DETAIL_ERRC_TABLE(X)                                                                    \
+    /* malformed: the bytes are not a well-formed token */                                          \
+    X(token_too_large, 1, "token is larger than the configured limit")                              \
+    /* not three dot-separated parts, or an empty part */                                           \
+    X(token_malformed, 2, "token is not three non-empty base64url parts separated by dots")         \
+    X(base64_invalid, 3, "token part is not canonical base64url")                                   \
+    /* header is not a JSON object or a member has the wrong type */                                \
+    X(header_invalid, 4, "header is not a JSON object with well-typed members")                     \
+    X(payload_invalid, 5, "payload is not a JSON object")                                           \
+    X(json_invalid, 6, "text is not valid JSON")                                                    \
+    X(json_invalid_utf8, 7, "text is not valid UTF-8")                                              \
+    X(json_duplicate_member, 8, "JSON object has a duplicate member name")                          \
+    X(json_too_deep, 9, "JSON is nested deeper than the configured limit")                          \
+    X(json_number_out_of_range, 10, "JSON number is not finite")                                    \
+    /* signature of the wrong size for the algorithm and key */                                     \
+    X(signature_length_invalid, 11, "signature has the wrong length for the algorithm")             \
+    /* untrusted: the token may be well formed but is not trusted */                                \
+    /* "alg": "none" in any spelling */                                                             \
+    X(algorithm_none, 100, "unsecured tokens (alg none) are never accepted")                        \
+    /* an algorithm name jot does not implement */                                                  \
+    X(algorithm_unknown, 101, "header names an unknown algorithm")                                  \
+    /* a known algorithm that no configured key is bound to */                                      \
+    X(algorithm_not_allowed, 102, "algorithm is not allowed for any configured key")                \
+    X(key_not_found, 103, "no configured key matches the header's kid")                             \
+    /* "crit" names an extension jot does not implement */                                          \
+    X(header_crit_unsupported, 104, "header lists a critical extension that is not supported")      \
+    /* "b64": false (RFC 7797) */                                                                   \
+    X(header_unencoded_payload, 105, "unencoded payloads (b64 false) are not accepted")             \
+    /* jwk, jku, x5u or x5c in the header */                                                        \
+    X(header_embedded_key, 106, "keys embedded or referenced in the header are never used")         \
+    X(signature_invalid, 107, "signature does not verify")                                          \
+    /* "typ" is not the expected type */                                                            \
+    X(type_mismatch, 108, "token type (typ) is not the expected one")                               \
+    /* claims_rejected: trusted token whose claims fail the policy */                               \
+    X(token_expired, 200, "token has expired")                                                      \
+    X(token_not_yet_valid, 201, "token is not valid yet (nbf)")                                     \
+    X(token_issued_in_future, 202, "token was issued in the future (iat)")                          \
+    /* iat older than the configured max age */                                                     \
+    X(token_too_old, 203, "token was issued longer ago than the maximum age")                       \
+    X(claim_missing, 204, "a required claim is missing")                                            \
+    X(claim_invalid, 205, "a registered claim has the wrong type or range")                         \
+    X(issuer_mismatch, 206, "issuer (iss) is not the expected one")                                 \
+    X(audience_mismatch, 207, "audience (aud) does not include an accepted audience")               \
+    X(subject_mismatch, 208, "subject (sub) is not the expected one")                               \
+    /* access token on the denylist or issued before a subject-wide revocation */                   \
+    X(token_revoked, 209, "token has been revoked")                                                 \
+    /* keys: loading and using keys */                                                              \
+    /* bytes or JWK that do not form a key */                                                       \
+    X(key_invalid, 300, "key material is invalid or unsupported")                                   \
+    X(key_too_weak, 301, "key is too weak for the algorithm")                                       \
+    /* key of the wrong family or curve for the algorithm */                                        \
+    X(key_algorithm_mismatch, 302, "key does not fit the algorithm")                                \
+    /* JWK alg/use/key_ops forbid this use */                                                       \
+    X(key_use_forbidden, 303, "key parameters (alg, use, key_ops) forbid this use")                 \
+    X(key_not_private, 304, "signing needs a private key")                                          \
+    /* RSA public exponent even, below 3 or of more than 32 bits */                                 \
+    X(key_rsa_exponent_invalid, 305, "RSA public exponent is even, below 3 or longer than 32 bits") \
+    /* RSA modulus with the ROCA fingerprint (CVE-2017-15361) */                                    \
+    X(key_rsa_roca, 306,                                                                            \
+      "RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be recovered")    \
+    /* Ed25519 public key of small order, in any encoding */                                        \
+    X(key_ed25519_small_order, 307, "Ed25519 public key is a point of small order")                 \
+    /* Ed25519 public key encoded with y >= p */                                                    \
+    X(key_ed25519_non_canonical, 308, "Ed25519 public key is not canonically encoded")              \
+    /* two different keys of a key set share a kid */                                               \
+    X(key_set_duplicate_kid, 309, "key set holds two different keys with the same kid")             \
+    X(key_set_mixed_kinds, 310, "key set mixes secret (HMAC) keys with asymmetric keys")            \
+    /* a key source holds no keys (never fetched, or stale beyond its limit) */                     \
+    X(keys_unavailable, 311, "no verification keys are available")                                  \
+    /* lifecycle: refresh tokens and stores */                                                      \
+    X(refresh_token_malformed, 400, "refresh token is malformed")                                   \
+    X(refresh_token_not_found, 401, "refresh token is unknown")                                     \
+    X(refresh_token_expired, 402, "refresh token has expired")                                      \
+    X(refresh_token_revoked, 403, "refresh token has been revoked")                                 \
+    X(refresh_token_reused, 404, "refresh token was reused; its session has been revoked")          \
+    /* the token's session belongs to another client (RFC 6749 §6) */                              \
+    X(refresh_token_client_mismatch, 405, "refresh token was issued to another client")             \
+    X(store_unavailable, 500, "token store is unavailable")                                         \
+    X(store_corrupt, 501, "token store holds a record that cannot be read")                         \
+    /* internal */                                                                                  \
+    /* an OpenSSL call failed unexpectedly */                                                       \
+    X(crypto_failure, 600, "cryptographic operation failed")
+
+/// One enumerator per distinct cause, from JOT_DETAIL_ERRC_TABLE above. Zero is unused; values are never
+/// renumbered.
 enum class errc {
-    // malformed: the bytes are not a well-formed token
-    token_too_large = 1,
-    token_malformed,           // not three dot-separated parts, or an empty part
-    base64_invalid,            // not canonical base64url
-    header_invalid,            // header is not a JSON object or a member has the wrong type
-    payload_invalid,           // payload is not a JSON object
-    json_invalid,              // not valid JSON
-    json_invalid_utf8,         // text is not valid UTF-8
-    json_duplicate_member,     // an object names a member twice
-    json_too_deep,             // nesting deeper than the limit
-    json_number_out_of_range,  // a number that is not finite
-    signature_length_invalid,  // signature of the wrong size for the algorithm and key
-    // untrusted: the token may be well formed but is not trusted
-    algorithm_none = 100,      // "alg": "none" in any spelling
-    algorithm_unknown,         // an algorithm name jot does not implement
-    algorithm_not_allowed,     // a known algorithm that no configured key is bound to
-    key_not_found,             // no configured key has the header's kid
-    header_crit_unsupported,   // "crit" names an extension jot does not implement
-    header_unencoded_payload,  // "b64": false (RFC 7797)
-    header_embedded_key,       // jwk, jku, x5u or x5c in the header
-    signature_invalid,
-    type_mismatch,  // "typ" is not the expected type
-    // claims_rejected: trusted token whose claims fail the policy
-    token_expired = 200,
-    token_not_yet_valid,
-    token_issued_in_future,
-    token_too_old,  // iat older than the configured max age
-    claim_missing,
-    claim_invalid,  // a registered claim of the wrong JSON type or range
-    issuer_mismatch,
-    audience_mismatch,
-    subject_mismatch,
-    token_revoked,  // access token on the denylist or issued before a subject-wide revocation
-    // keys: loading and using keys
-    key_invalid = 300,  // bytes or JWK that do not form a key
-    key_too_weak,
-    key_algorithm_mismatch,     // key of the wrong family or curve for the algorithm
-    key_use_forbidden,          // JWK alg/use/key_ops forbid this use
-    key_not_private,            // signing needs a private key
-    key_rsa_exponent_invalid,   // RSA public exponent even, below 3 or of more than 32 bits
-    key_rsa_roca,               // RSA modulus with the ROCA fingerprint (CVE-2017-15361)
-    key_ed25519_small_order,    // Ed25519 public key of small order, in any encoding
-    key_ed25519_non_canonical,  // Ed25519 public key encoded with y >= p
-    key_set_duplicate_kid,      // two different keys of a key set share a kid
-    key_set_mixed_kinds,        // a key set mixes secret (HMAC) keys with asymmetric keys
-    keys_unavailable,           // a key source holds no keys (never fetched, or stale beyond its limit)
-    // lifecycle: refresh tokens and stores
-    refresh_token_malformed = 400,
-    refresh_token_not_found,
-    refresh_token_expired,
-    refresh_token_revoked,
-    refresh_token_reused,
-    refresh_token_client_mismatch,  // the token's session belongs to another client (RFC 6749 §6)
-    store_unavailable = 500,
-    store_corrupt,
-    // internal
-    crypto_failure = 600,  // an OpenSSL call failed unexpectedly
+#define JOT_DETAIL_ERRC_ENUMERATOR(n, v, message) n = (v),
+    JOT_DETAIL_ERRC_TABLE(JOT_DETAIL_ERRC_ENUMERATOR)
+#undef JOT_DETAIL_ERRC_ENUMERATOR
 };
 
 /// Groups of causes, for callers that only need to know what kind of failure it was.
@@ -150,61 +182,11 @@ public:
 
 inline const char* name(errc e) noexcept {
     switch (e) {
-#define JOT_ERRC_NAME(n) \
-    case errc::n:        \
+#define JOT_DETAIL_ERRC_NAME(n, v, message) \
+    case errc::n:                           \
         return #n;
-        JOT_ERRC_NAME(token_too_large)
-        JOT_ERRC_NAME(token_malformed)
-        JOT_ERRC_NAME(base64_invalid)
-        JOT_ERRC_NAME(header_invalid)
-        JOT_ERRC_NAME(payload_invalid)
-        JOT_ERRC_NAME(json_invalid)
-        JOT_ERRC_NAME(json_invalid_utf8)
-        JOT_ERRC_NAME(json_duplicate_member)
-        JOT_ERRC_NAME(json_too_deep)
-        JOT_ERRC_NAME(json_number_out_of_range)
-        JOT_ERRC_NAME(signature_length_invalid)
-        JOT_ERRC_NAME(algorithm_none)
-        JOT_ERRC_NAME(algorithm_unknown)
-        JOT_ERRC_NAME(algorithm_not_allowed)
-        JOT_ERRC_NAME(key_not_found)
-        JOT_ERRC_NAME(header_crit_unsupported)
-        JOT_ERRC_NAME(header_unencoded_payload)
-        JOT_ERRC_NAME(header_embedded_key)
-        JOT_ERRC_NAME(signature_invalid)
-        JOT_ERRC_NAME(type_mismatch)
-        JOT_ERRC_NAME(token_expired)
-        JOT_ERRC_NAME(token_not_yet_valid)
-        JOT_ERRC_NAME(token_issued_in_future)
-        JOT_ERRC_NAME(token_too_old)
-        JOT_ERRC_NAME(claim_missing)
-        JOT_ERRC_NAME(claim_invalid)
-        JOT_ERRC_NAME(issuer_mismatch)
-        JOT_ERRC_NAME(audience_mismatch)
-        JOT_ERRC_NAME(subject_mismatch)
-        JOT_ERRC_NAME(token_revoked)
-        JOT_ERRC_NAME(key_invalid)
-        JOT_ERRC_NAME(key_too_weak)
-        JOT_ERRC_NAME(key_algorithm_mismatch)
-        JOT_ERRC_NAME(key_use_forbidden)
-        JOT_ERRC_NAME(key_not_private)
-        JOT_ERRC_NAME(key_rsa_exponent_invalid)
-        JOT_ERRC_NAME(key_rsa_roca)
-        JOT_ERRC_NAME(key_ed25519_small_order)
-        JOT_ERRC_NAME(key_ed25519_non_canonical)
-        JOT_ERRC_NAME(key_set_duplicate_kid)
-        JOT_ERRC_NAME(key_set_mixed_kinds)
-        JOT_ERRC_NAME(keys_unavailable)
-        JOT_ERRC_NAME(refresh_token_malformed)
-        JOT_ERRC_NAME(refresh_token_not_found)
-        JOT_ERRC_NAME(refresh_token_expired)
-        JOT_ERRC_NAME(refresh_token_revoked)
-        JOT_ERRC_NAME(refresh_token_reused)
-        JOT_ERRC_NAME(refresh_token_client_mismatch)
-        JOT_ERRC_NAME(store_unavailable)
-        JOT_ERRC_NAME(store_corrupt)
-        JOT_ERRC_NAME(crypto_failure)
-#undef JOT_ERRC_NAME
+        JOT_DETAIL_ERRC_TABLE(JOT_DETAIL_ERRC_NAME)
+#undef JOT_DETAIL_ERRC_NAME
     }
     return "unknown";
 }
@@ -213,111 +195,16 @@ namespace detail {
 
 inline std::string error_category_impl::message(int ev) const {
     switch (static_cast<errc>(ev)) {
-        case errc::token_too_large:
-            return "token is larger than the configured limit";
-        case errc::token_malformed:
-            return "token is not three non-empty base64url parts separated by dots";
-        case errc::base64_invalid:
-            return "token part is not canonical base64url";
-        case errc::header_invalid:
-            return "header is not a JSON object with well-typed members";
-        case errc::payload_invalid:
-            return "payload is not a JSON object";
-        case errc::json_invalid:
-            return "text is not valid JSON";
-        case errc::json_invalid_utf8:
-            return "text is not valid UTF-8";
-        case errc::json_duplicate_member:
-            return "JSON object has a duplicate member name";
-        case errc::json_too_deep:
-            return "JSON is nested deeper than the configured limit";
-        case errc::json_number_out_of_range:
-            return "JSON number is not finite";
-        case errc::signature_length_invalid:
-            return "signature has the wrong length for the algorithm";
-        case errc::algorithm_none:
-            return "unsecured tokens (alg none) are never accepted";
-        case errc::algorithm_unknown:
-            return "header names an unknown algorithm";
-        case errc::algorithm_not_allowed:
-            return "algorithm is not allowed for any configured key";
-        case errc::key_not_found:
-            return "no configured key matches the header's kid";
-        case errc::header_crit_unsupported:
-            return "header lists a critical extension that is not supported";
-        case errc::header_unencoded_payload:
-            return "unencoded payloads (b64 false) are not accepted";
-        case errc::header_embedded_key:
-            return "keys embedded or referenced in the header are never used";
-        case errc::signature_invalid:
-            return "signature does not verify";
-        case errc::type_mismatch:
-            return "token type (typ) is not the expected one";
-        case errc::token_expired:
-            return "token has expired";
-        case errc::token_not_yet_valid:
-            return "token is not valid yet (nbf)";
-        case errc::token_issued_in_future:
-            return "token was issued in the future (iat)";
-        case errc::token_too_old:
-            return "token was issued longer ago than the maximum age";
-        case errc::claim_missing:
-            return "a required claim is missing";
-        case errc::claim_invalid:
-            return "a registered claim has the wrong type or range";
-        case errc::issuer_mismatch:
-            return "issuer (iss) is not the expected one";
-        case errc::audience_mismatch:
-            return "audience (aud) does not include an accepted audience";
-        case errc::subject_mismatch:
-            return "subject (sub) is not the expected one";
-        case errc::token_revoked:
-            return "token has been revoked";
-        case errc::key_invalid:
-            return "key material is invalid or unsupported";
-        case errc::key_too_weak:
-            return "key is too weak for the algorithm";
-        case errc::key_algorithm_mismatch:
-            return "key does not fit the algorithm";
-        case errc::key_use_forbidden:
-            return "key parameters (alg, use, key_ops) forbid this use";
-        case errc::key_not_private:
-            return "signing needs a private key";
-        case errc::key_rsa_exponent_invalid:
-            return "RSA public exponent is even, below 3 or longer than 32 bits";
-        case errc::key_rsa_roca:
-            return "RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be recovered";
-        case errc::key_ed25519_small_order:
-            return "Ed25519 public key is a point of small order";
-        case errc::key_ed25519_non_canonical:
-            return "Ed25519 public key is not canonically encoded";
-        case errc::key_set_duplicate_kid:
-            return "key set holds two different keys with the same kid";
-        case errc::key_set_mixed_kinds:
-            return "key set mixes secret (HMAC) keys with asymmetric keys";
-        case errc::keys_unavailable:
-            return "no verification keys are available";
-        case errc::refresh_token_malformed:
-            return "refresh token is malformed";
-        case errc::refresh_token_not_found:
-            return "refresh token is unknown";
-        case errc::refresh_token_expired:
-            return "refresh token has expired";
-        case errc::refresh_token_revoked:
-            return "refresh token has been revoked";
-        case errc::refresh_token_reused:
-            return "refresh token was reused; its session has been revoked";
-        case errc::refresh_token_client_mismatch:
-            return "refresh token was issued to another client";
-        case errc::store_unavailable:
-            return "token store is unavailable";
-        case errc::store_corrupt:
-            return "token store holds a record that cannot be read";
-        case errc::crypto_failure:
-            return "cryptographic operation failed";
+#define JOT_DETAIL_ERRC_MESSAGE(n, v, message) \
+    case errc::n:                              \
+        return message;
+        JOT_DETAIL_ERRC_TABLE(JOT_DETAIL_ERRC_MESSAGE)
+#undef JOT_DETAIL_ERRC_MESSAGE
     }
     return "unknown jot error";
 }
+
+#undef JOT_DETAIL_ERRC_TABLE
 
 inline bool error_category_impl::equivalent(int code, const std::error_condition& cond) const noexcept {
     return cond.category() == condition_category() &&

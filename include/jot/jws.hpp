@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
-#include <cstdint>      // std::uint64_t
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
@@ -63,16 +62,6 @@ struct jws_parts {
         if (lower(a[i]) != lower(b[i])) return false;
     }
     return true;
-}
-
-/// A member name of up to four bytes as one number (its length included, so that "aud" and an escaped
-/// "aud\u0000" differ), to compare names without calling memcmp; longer names are 0.
-[[nodiscard]] constexpr std::uint64_t short_name(std::string_view n) noexcept {
-    if (n.empty() || n.size() > 4) return 0;
-    std::uint64_t v = std::uint64_t{n.size()} << 32;
-    for (std::size_t i = 0; i < n.size(); ++i)
-        v |= std::uint64_t{static_cast<unsigned char>(n[i])} << (8 * i);
-    return v;
 }
 
 /// The text of a string value: a view of the bytes between its quotes, or, if it holds escapes, its
@@ -143,10 +132,14 @@ struct checked_header {
     // RFC 7515 §4.1.11: jot implements no extension, so any critical one is fatal.
     if (!crit.raw.empty()) {
         if (crit.type != kind::array) return errc::header_invalid;
-        const auto list = nlohmann::json::parse(crit.raw, nullptr, false);
-        if (!list.is_array() || list.empty()) return errc::header_invalid;
-        for (const auto& c : list)
-            if (!c.is_string()) return errc::header_invalid;
+        std::size_t names = 0;
+        bool all_strings = true;
+        const errc listed =
+            json_scanner(crit.raw, limits.max_json_depth).scan_array([&](const json_value_view& c) {
+                ++names;
+                all_strings = all_strings && c.type == kind::string;
+            });
+        if (listed != errc{} || names == 0 || !all_strings) return errc::header_invalid;
         return errc::header_crit_unsupported;
     }
     if (!b64_member.raw.empty()) {

@@ -356,9 +356,7 @@ private:
         const errc scanned =
             detail::json_scanner(stored, access_options_.limits.max_json_depth)
                 .scan_object([&payload](std::string_view name, const detail::json_value_view& v) {
-                    for (std::string_view own :
-                         {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "sid"})
-                        if (name == own) return;
+                    if (detail::registered_claim_of(name) || name == "client_id" || name == "sid") return;
                     payload += ',';
                     (void)detail::append_json_string(payload, name);  // decoded by the scanner: valid UTF-8
                     payload += ':';

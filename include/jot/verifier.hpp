@@ -2,6 +2,7 @@
 // The JWT verifier: a fixed key set and policy, reusable and thread-safe, that returns verified tokens.
 #pragma once
 
+#include <array>        // std::array
 #include <atomic>       // std::atomic
 #include <chrono>       // std::chrono::seconds
 #include <cmath>        // std::isfinite
@@ -208,73 +209,88 @@ namespace detail {
     return d;
 }
 
+/// A time claim as read: absent (nullopt), a date, or the error that reading it gave (claim_invalid). Time is
+/// double seconds since the epoch (the verifier, on the NumericDate as written) or a time_point (the
+/// verification_cache, on the dates of a verified_token).
+template <class Time>
+using time_claim = result<std::optional<Time>>;
+
+/// True if `now` is on or after `exp` + `leeway`.
+[[nodiscard]] constexpr bool reached(double now, double exp, double leeway) noexcept {
+    return now >= exp + leeway;
+}
+/// Subtracts from now, not adds to exp: exp may be time_point::max(), for a NumericDate past what it holds.
+[[nodiscard]] inline bool reached(time_point now, time_point exp, std::chrono::seconds leeway) noexcept {
+    return now - leeway >= exp;
+}
+
+/// The time rules, for the verifier and again for every use of a cached token. In this order, the first
+/// failure wins: exp is required unless allow_missing_exp, and is exclusive (on or after exp + leeway is
+/// expired, RFC 7519 §4.1.4); before nbf - leeway is too early; iat later than now + leeway is in the future;
+/// with a max_age above zero, iat is required and may be at most max_age + leeway old. A claim that could
+/// not be read reports its error in its turn.
+template <class Time, class Span>
+[[nodiscard]] result<void> check_token_times(const time_claim<Time>& exp, const time_claim<Time>& nbf,
+                                             const time_claim<Time>& iat, Time now, Span leeway, Span max_age,
+                                             bool allow_missing_exp) noexcept {
+    if (!exp) return exp.error();
+    if (!*exp) {
+        if (!allow_missing_exp) return errc::claim_missing;
+    } else if (reached(now, **exp, leeway)) {
+        return errc::token_expired;
+    }
+    if (!nbf) return nbf.error();
+    if (*nbf && now + leeway < **nbf) return errc::token_not_yet_valid;
+    if (!iat) return iat.error();
+    if (*iat) {
+        if (**iat > now + leeway) return errc::token_issued_in_future;
+        if (max_age > Span{} && now - **iat > max_age + leeway) return errc::token_too_old;
+    } else if (max_age > Span{}) {
+        return errc::claim_missing;
+    }
+    return {};
+}
+
 /// Scans the claims text (`size` bytes at `at` in `text`), reads the registered claims and applies the
 /// policy. Decoded forms of escaped strings are appended to `text`, which has room reserved for them.
 [[nodiscard]] inline result<registered_claims> check_claims(std::string& text, std::size_t at,
                                                             std::size_t size, const verifier_options& o,
                                                             time_point now) {
     using kind = json_value_view::kind;
-    json_value_view iss, sub, aud, exp, nbf, iat, jti;
+    std::array<json_value_view, registered_claim_count> seen{};  // raw empty when absent
     std::size_t required_found = 0;
     const errc scanned = json_scanner(std::string_view(text).substr(at, size), o.limits.max_json_depth)
                              .scan_object([&](std::string_view name, const json_value_view& v) {
-                                 switch (short_name(name)) {
-                                     case short_name("iss"):
-                                         iss = v;
-                                         break;
-                                     case short_name("sub"):
-                                         sub = v;
-                                         break;
-                                     case short_name("aud"):
-                                         aud = v;
-                                         break;
-                                     case short_name("exp"):
-                                         exp = v;
-                                         break;
-                                     case short_name("nbf"):
-                                         nbf = v;
-                                         break;
-                                     case short_name("iat"):
-                                         iat = v;
-                                         break;
-                                     case short_name("jti"):
-                                         jti = v;
-                                         break;
-                                     default:
-                                         break;
-                                 }
+                                 if (const auto r = registered_claim_of(name)) seen[index_of(*r)] = v;
                                  for (const auto& r : o.required_claims) required_found += (r == name);
                              });
     if (scanned == errc::json_invalid) return errc::payload_invalid;
     if (scanned != errc{}) return scanned;
+    const auto claim = [&seen](registered_claim r) -> const json_value_view& { return seen[index_of(r)]; };
+    const json_value_view& iss = claim(registered_claim::iss);
+    const json_value_view& sub = claim(registered_claim::sub);
+    const json_value_view& aud = claim(registered_claim::aud);
+    const json_value_view& exp = claim(registered_claim::exp);
+    const json_value_view& nbf = claim(registered_claim::nbf);
+    const json_value_view& iat = claim(registered_claim::iat);
+    const json_value_view& jti = claim(registered_claim::jti);
 
+    const auto read_date = [](const json_value_view& v) -> time_claim<double> {
+        if (v.raw.empty()) return std::optional<double>{};
+        const auto d = numeric_date(v);
+        if (!d) return d.error();
+        return std::optional<double>(*d);
+    };
+    const auto expires_at = read_date(exp), not_before = read_date(nbf), issued_at = read_date(iat);
+    if (auto r = check_token_times(expires_at, not_before, issued_at, seconds_since_epoch(now),
+                                   static_cast<double>(o.leeway.count()),
+                                   static_cast<double>(o.max_age.count()), o.allow_missing_exp);
+        !r)
+        return r.error();
     registered_claims c;
-    const double t = seconds_since_epoch(now);
-    const auto skew = static_cast<double>(o.leeway.count());
-    if (exp.raw.empty()) {
-        if (!o.allow_missing_exp) return errc::claim_missing;
-    } else {
-        const auto v = numeric_date(exp);
-        if (!v) return v.error();
-        if (t >= *v + skew) return errc::token_expired;  // RFC 7519 §4.1.4: on or after exp is too late
-        c.expires_at = *v;
-    }
-    if (!nbf.raw.empty()) {
-        const auto v = numeric_date(nbf);
-        if (!v) return v.error();
-        if (t + skew < *v) return errc::token_not_yet_valid;
-        c.not_before = *v;
-    }
-    if (!iat.raw.empty()) {
-        const auto v = numeric_date(iat);
-        if (!v) return v.error();
-        if (*v > t + skew) return errc::token_issued_in_future;
-        if (o.max_age.count() > 0 && t - *v > static_cast<double>(o.max_age.count()) + skew)
-            return errc::token_too_old;
-        c.issued_at = *v;
-    } else if (o.max_age.count() > 0) {
-        return errc::claim_missing;
-    }
+    c.expires_at = *expires_at;
+    c.not_before = *not_before;
+    c.issued_at = *issued_at;
 
     for (const auto* v : {&iss, &sub, &jti})
         if (!v->raw.empty() && v->type != kind::string) return errc::claim_invalid;
@@ -302,14 +318,14 @@ namespace detail {
     if (aud.type == kind::string) {
         add_audience(place_string(text, aud));
     } else if (aud.type == kind::array) {
-        const auto list = nlohmann::json::parse(aud.raw, nullptr, false);
-        for (const auto& a : list) {
-            if (!a.is_string()) return errc::claim_invalid;
-            const auto& value = a.get_ref<const std::string&>();
-            const text_span placed{text.size(), value.size()};
-            text += value;  // no longer than its JSON form, so it fits the reserved room
-            add_audience(placed);
-        }
+        bool all_strings = true;
+        const errc listed =
+            json_scanner(aud.raw, o.limits.max_json_depth).scan_array([&](const json_value_view& a) {
+                all_strings = all_strings && a.type == kind::string;
+                if (all_strings)
+                    add_audience(place_string(text, a));  // views into text, or decoded in its room
+            });
+        if (listed != errc{} || !all_strings) return errc::claim_invalid;
     } else if (!aud.raw.empty()) {
         return errc::claim_invalid;
     }

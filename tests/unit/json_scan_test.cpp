@@ -146,3 +146,62 @@ TEST_CASE("json_scan agrees with the strict DOM parser on valid and mutated docu
     CHECK(compared == 12000);
     CHECK(accepted > 100);  // the mutations must reach valid documents too
 }
+
+namespace {
+
+using kind = json_value_view::kind;
+
+// The elements scan_array reports, as (kind, raw text) pairs.
+std::pair<errc, std::vector<std::pair<kind, std::string>>> elements(std::string_view text,
+                                                                    std::size_t depth = 16) {
+    std::vector<std::pair<kind, std::string>> seen;
+    const errc e = json_scanner(text, depth).scan_array([&](const json_value_view& v) {
+        seen.emplace_back(v.type, std::string(v.raw));
+    });
+    return {e, seen};
+}
+
+}  // namespace
+
+TEST_CASE("json_scan iterates array elements, nested arrays and objects each as one element") {
+    const auto [e, seen] = elements(R"( [ "a", 1.5e3, {"k":[1,{"x":null}]}, [[], [2]], true, null, {} ] )");
+    CHECK(e == errc{});
+    CHECK(seen == std::vector<std::pair<kind, std::string>>{{kind::string, R"("a")"},
+                                                            {kind::number, "1.5e3"},
+                                                            {kind::object, R"({"k":[1,{"x":null}]})"},
+                                                            {kind::array, "[[], [2]]"},
+                                                            {kind::boolean, "true"},
+                                                            {kind::null, "null"},
+                                                            {kind::object, "{}"}});
+}
+
+TEST_CASE("json_scan array elements: an empty array has none, escaped strings decode") {
+    for (const std::string_view empty : {"[]", " [ ] ", "[\n]"}) {
+        const auto [e, seen] = elements(empty);
+        CHECK(e == errc{});
+        CHECK(seen.empty());
+    }
+    std::vector<std::string> decoded;
+    std::vector<bool> escaped;
+    const errc e = json_scanner(R"(["plain", "a\"b\\c\/d", "\u00e9\ud83d\ude00", "tab\there"])", 16)
+                       .scan_array([&](const json_value_view& v) {
+                           decoded.push_back(jot::detail::decode_json_string(v));
+                           escaped.push_back(v.escaped);
+                       });
+    CHECK(e == errc{});
+    CHECK(decoded == std::vector<std::string>{"plain", "a\"b\\c/d", "\xc3\xa9\xf0\x9f\x98\x80", "tab\there"});
+    CHECK(escaped == std::vector<bool>{false, true, true, true});
+}
+
+TEST_CASE("json_scan array elements: the whole array is validated") {
+    CHECK(elements(R"({"a":1})").first == errc::json_invalid);  // not an array
+    CHECK(elements("").first == errc::json_invalid);
+    CHECK(elements("[1,]").first == errc::json_invalid);
+    CHECK(elements("[1] x").first == errc::json_invalid);
+    CHECK(elements("[1 2]").first == errc::json_invalid);
+    CHECK(elements(R"([{"a":1,"a":2}])").first == errc::json_duplicate_member);
+    CHECK(elements("[1e999]").first == errc::json_number_out_of_range);
+    CHECK(elements("[\"\xff\"]").first == errc::json_invalid_utf8);
+    CHECK(elements("[[[1]]]", 3).first == errc{});
+    CHECK(elements("[[[[1]]]]", 3).first == errc::json_too_deep);
+}

@@ -139,3 +139,26 @@ TEST_CASE("claims are written as to_json() makes them: registered claims win ove
     const jot::claims not_object{.extra = nlohmann::json::array()};
     CHECK_THROWS_AS((void)jot::detail::append_claims_json(out, not_object), jot::setup_error);
 }
+
+TEST_CASE("registered claim names: one table, looked up by exact name") {
+    using jot::detail::registered_claim;
+    CHECK(jot::detail::registered_claim_count == 7);
+    for (std::size_t i = 0; i < jot::detail::registered_claim_count; ++i) {
+        const auto r = jot::detail::registered_claim_of(jot::detail::registered_claim_names[i]);
+        REQUIRE(r);
+        CHECK(jot::detail::index_of(*r) == i);
+    }
+    CHECK(jot::detail::claim_name(registered_claim::iss) == "iss");
+    CHECK(jot::detail::claim_name(registered_claim::jti) == "jti");
+    static_assert(jot::detail::registered_claim_of("exp") == registered_claim::exp);
+    for (const std::string_view other : {"", "is", "issx", "ISS", "client_id", "sid", "typ", "kid"})
+        CHECK_FALSE(jot::detail::registered_claim_of(other));
+    CHECK_FALSE(jot::detail::registered_claim_of(std::string_view("aud\0", 4)));
+
+    // A custom claim is left out only when the same registered claim is set.
+    const jot::claims c{.subject = "s", .extra = {{"sub", "custom"}, {"iss", "custom"}, {"client_id", "c"}}};
+    std::string out;
+    REQUIRE(jot::detail::append_claims_json(out, c) == errc{});
+    CHECK(out == R"({"sub":"s","client_id":"c","iss":"custom"})");
+    CHECK(nlohmann::json::parse(out) == c.to_json());
+}

@@ -107,6 +107,12 @@ TEST_CASE("verifier rejects crit, b64 false and header-embedded keys") {
           errc::header_crit_unsupported);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[]})", claims_json())) == errc::header_invalid);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":"b64"})", claims_json())) == errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[1]})", claims_json())) == errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":["exp",["b64"]]})", claims_json())) ==
+          errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[{}]})", claims_json())) == errc::header_invalid);
+    CHECK(verify(forge_hs256(R"({"alg":"HS256","crit":[ "exp" ]})", claims_json())) ==
+          errc::header_crit_unsupported);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","b64":false,"crit":["b64"]})", claims_json())) ==
           errc::header_crit_unsupported);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","b64":false})", claims_json())) ==
@@ -275,6 +281,11 @@ TEST_CASE("verifier accepts aud as a string or an array and requires one configu
     CHECK(verify(with_aud(R"("API")"), v) == errc::audience_mismatch);
     CHECK(verify(with_aud(R"(["api",3])"), v) == errc::claim_invalid);
     CHECK(verify(with_aud(R"({"api":true})"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([3,"api"])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([["api"]])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([{"api":1}])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([null])"), v) == errc::claim_invalid);
+    CHECK(verify(with_aud(R"([ "web" , "api" ])"), v) == errc{});
     CHECK(verify(with_aud(""), v) == errc::claim_missing);
 }
 
@@ -444,4 +455,65 @@ TEST_CASE("verifier: escaped strings and audience arrays read back decoded, with
           errc::key_not_found);
     CHECK(verify(forge_hs256(R"({"alg":"HS256","typ":"JW\u0054"})", claims_json())) == errc{});
     CHECK(verify(forge_hs256(R"({"alg":"HS256","typ":"JW\u0055"})", claims_json())) == errc::type_mismatch);
+}
+
+TEST_CASE("check_token_times: the time rules in their order, the first failure winning") {
+    using claim = jot::detail::time_claim<double>;
+    struct rules {
+        double leeway = 0;
+        double max_age = 0;
+        bool allow_missing_exp = false;
+    };
+    const auto d = [](long long s) -> claim { return std::optional<double>(static_cast<double>(s)); };
+    const claim absent = std::optional<double>{};
+    const claim invalid = errc::claim_invalid;
+    const auto check = [](const claim& exp, const claim& nbf, const claim& iat, rules o = {}) {
+        const auto r = jot::detail::check_token_times(exp, nbf, iat, static_cast<double>(t), o.leeway,
+                                                      o.max_age, o.allow_missing_exp);
+        return r ? errc{} : static_cast<errc>(r.error().value());
+    };
+
+    CHECK(check(d(t + 1), d(t), d(t)) == errc{});
+    // exp is exclusive; leeway applies to exp, nbf and iat.
+    CHECK(check(d(t), absent, absent) == errc::token_expired);
+    CHECK(check(d(t), absent, absent, {.leeway = 1}) == errc{});
+    CHECK(check(d(t - 1), absent, absent, {.leeway = 1}) == errc::token_expired);
+    CHECK(check(d(t + 1), d(t + 1), absent) == errc::token_not_yet_valid);
+    CHECK(check(d(t + 1), d(t + 1), absent, {.leeway = 1}) == errc{});
+    CHECK(check(d(t + 1), absent, d(t + 1)) == errc::token_issued_in_future);
+    CHECK(check(d(t + 1), absent, d(t + 1), {.leeway = 1}) == errc{});
+    // exp is required unless allowed; a max age requires iat.
+    CHECK(check(absent, absent, absent) == errc::claim_missing);
+    CHECK(check(absent, absent, absent, {.allow_missing_exp = true}) == errc{});
+    CHECK(check(d(t + 1), absent, absent, {.max_age = 10}) == errc::claim_missing);
+    CHECK(check(d(t + 1), absent, d(t - 10), {.max_age = 10}) == errc{});
+    CHECK(check(d(t + 1), absent, d(t - 11), {.max_age = 10}) == errc::token_too_old);
+    CHECK(check(d(t + 1), absent, d(t - 11), {.leeway = 1, .max_age = 10}) == errc{});
+    // Each claim's read error and rule in its turn.
+    CHECK(check(invalid, d(t + 5), invalid) == errc::claim_invalid);
+    CHECK(check(d(t), invalid, invalid) == errc::token_expired);
+    CHECK(check(d(t + 1), invalid, d(t + 5)) == errc::claim_invalid);
+    CHECK(check(d(t + 1), d(t + 5), invalid) == errc::token_not_yet_valid);
+    CHECK(check(d(t + 1), absent, invalid, {.max_age = 10}) == errc::claim_invalid);
+    CHECK(check(d(t + 1), absent, d(t + 5), {.max_age = 1}) == errc::token_issued_in_future);
+}
+
+TEST_CASE("check_token_times on time_points: exact to the nanosecond, no overflow at time_point::max()") {
+    using claim = jot::detail::time_claim<jot::time_point>;
+    const auto check = [](const claim& exp, const claim& nbf, const claim& iat, jot::time_point at,
+                          std::chrono::seconds leeway, std::chrono::seconds max_age = {}) {
+        const auto r =
+            jot::detail::check_token_times<jot::time_point>(exp, nbf, iat, at, leeway, max_age, false);
+        return r ? errc{} : static_cast<errc>(r.error().value());
+    };
+    const claim absent = std::optional<jot::time_point>{};
+    const claim exp = std::optional(now + 60s);
+    CHECK(check(exp, absent, absent, now + 60s - 1ns, 0s) == errc{});
+    CHECK(check(exp, absent, absent, now + 60s, 0s) == errc::token_expired);
+    CHECK(check(exp, absent, absent, now + 61s - 1ns, 1s) == errc{});
+    CHECK(check(exp, absent, std::optional(now), now + 30s + 1ns, 0s, 30s) == errc::token_too_old);
+    CHECK(check(exp, absent, std::optional(now), now + 30s, 0s, 30s) == errc{});
+    const claim never = std::optional(jot::time_point::max());
+    CHECK(check(never, absent, absent, now, 300s) == errc{});
+    CHECK(check(exp, never, absent, now, 300s) == errc::token_not_yet_valid);
 }

@@ -16,6 +16,16 @@
 
 namespace jot::inline v0::detail {
 
+/// A member name of up to four bytes as one number (its length included, so that "aud" and an escaped
+/// "aud\u0000" differ), to compare names without calling memcmp; longer names are 0.
+[[nodiscard]] constexpr std::uint64_t short_name(std::string_view n) noexcept {
+    if (n.empty() || n.size() > 4) return 0;
+    std::uint64_t v = std::uint64_t{n.size()} << 32;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        v |= std::uint64_t{static_cast<unsigned char>(n[i])} << (8 * i);
+    return v;
+}
+
 // Bytes that may stand in a JSON string as they are: all but '"', '\\' and control characters.
 inline constexpr std::array<bool, 256> plain_string_byte = [] {
     std::array<bool, 256> t{};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A strict, allocation-light JSON scanner for the verification hot path: validates a whole document
 // (RFC 8259 grammar, UTF-8, no duplicate names at any depth, bounded depth, finite numbers) and reports
-// the top-level members of an object without building a DOM.
+// the top-level members of an object, or the elements of an array, without building a DOM.
 #pragma once
 
 #include <algorithm>    // std::min
@@ -152,9 +152,22 @@ public:
         return pos_ == text_.size() ? errc{} : errc::json_invalid;
     }
 
+    /// Validates `text` as one JSON array and calls `on_element(value)` for each element, in order. For the
+    /// elements of an array value that scan_object reported; not a DOM, so nothing is allocated.
+    template <class OnElement>
+    [[nodiscard]] errc scan_array(OnElement&& on_element) {
+        if (!valid_utf8(text_)) return errc::json_invalid_utf8;
+        skip_ws();
+        if (pos_ >= text_.size() || text_[pos_] != '[') return errc::json_invalid;
+        if (const errc e = array(0, &on_element); e != errc{}) return e;
+        skip_ws();
+        return pos_ == text_.size() ? errc{} : errc::json_invalid;
+    }
+
 private:
     struct no_callback {
         void operator()(std::string_view, const json_value_view&) const noexcept {}
+        void operator()(const json_value_view&) const noexcept {}
     };
 
     static errc fail(errc e) noexcept { return e; }
@@ -301,7 +314,7 @@ private:
                 break;
             case '[':
                 out.type = json_value_view::kind::array;
-                e = array(depth + 1);
+                e = array(depth + 1, static_cast<no_callback*>(nullptr));
                 break;
             case '"':
                 out.type = json_value_view::kind::string;
@@ -329,7 +342,8 @@ private:
         return e;
     }
 
-    errc array(std::size_t depth) {
+    template <class OnElement>
+    errc array(std::size_t depth, OnElement* on_element) {
         if (depth >= max_depth_) return errc::json_too_deep;
         ++pos_;
         skip_ws();
@@ -340,6 +354,7 @@ private:
         for (;;) {
             json_value_view v;
             if (const errc e = value(depth, v); e != errc{}) return e;
+            if (on_element) (*on_element)(v);
             skip_ws();
             if (pos_ >= text_.size()) return errc::json_invalid;
             if (text_[pos_] == ']') {
