@@ -55,6 +55,33 @@ template <bool AsciiOnly>
     return i;
 }
 
+/// The size of the UTF-8 sequence that starts with the byte at `p` (at least 0x80), or 0 if it is not well
+/// formed (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) or runs past `end`.
+[[nodiscard]] inline std::size_t utf8_sequence_size(const unsigned char* p,
+                                                    const unsigned char* end) noexcept {
+    const unsigned char c = *p;
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (static_cast<std::size_t>(end - p) <= n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (std::size_t i = 2; i <= n; ++i)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    return n + 1;
+}
+
 /// True if `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
 [[nodiscard]] inline bool valid_utf8(std::string_view s) noexcept {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -68,31 +95,13 @@ template <bool AsciiOnly>
                 continue;
             }
         }
-        const unsigned char c = *p;
-        if (c < 0x80) {
+        if (*p < 0x80) {
             ++p;
             continue;
         }
-        int n = 0;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            if (c == 0xe0) lo = 0xa0;
-            if (c == 0xed) hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            if (c == 0xf0) lo = 0x90;
-            if (c == 0xf4) hi = 0x8f;
-        } else {
-            return false;
-        }
-        if (end - p <= n) return false;
-        if (p[1] < lo || p[1] > hi) return false;
-        for (int i = 2; i <= n; ++i)
-            if ((p[i] & 0xc0) != 0x80) return false;
-        p += n + 1;
+        const std::size_t n = utf8_sequence_size(p, end);
+        if (n == 0) return false;
+        p += n;
     }
     return true;
 }

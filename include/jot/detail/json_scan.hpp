@@ -100,6 +100,15 @@ struct json_value_view {
 
 /// The numeric value of a scanned number.
 [[nodiscard]] inline double json_number(const json_value_view& v) noexcept {
+    if (v.raw.size() <= 15) {  // a plain integer below 10^15 is exact in a double: no parser needed
+        std::uint64_t n = 0;
+        bool digits = true;
+        for (const char c : v.raw) {
+            digits = digits && c >= '0' && c <= '9';
+            n = n * 10 + static_cast<std::uint64_t>(static_cast<unsigned char>(c) - '0');
+        }
+        if (digits) return static_cast<double>(n);
+    }
     double d = 0;
     std::from_chars(v.raw.data(), v.raw.data() + v.raw.size(), d);
     return d;
@@ -144,24 +153,26 @@ public:
 
     template <class OnMember>
     [[nodiscard]] errc scan_object(OnMember&& on_member) {
-        if (!valid_utf8(text_)) return errc::json_invalid_utf8;
-        skip_ws();
-        if (pos_ >= text_.size() || text_[pos_] != '{') return fail(errc::payload_invalid);
-        if (const errc e = object(0, &on_member); e != errc{}) return e;
-        skip_ws();
-        return pos_ == text_.size() ? errc{} : errc::json_invalid;
+        return checked_utf8([&] {
+            skip_ws();
+            if (pos_ >= text_.size() || text_[pos_] != '{') return errc::payload_invalid;
+            if (const errc e = object(0, &on_member); e != errc{}) return e;
+            skip_ws();
+            return pos_ == text_.size() ? errc{} : errc::json_invalid;
+        });
     }
 
     /// Validates `text` as one JSON array and calls `on_element(value)` for each element, in order. For the
     /// elements of an array value that scan_object reported; not a DOM, so nothing is allocated.
     template <class OnElement>
     [[nodiscard]] errc scan_array(OnElement&& on_element) {
-        if (!valid_utf8(text_)) return errc::json_invalid_utf8;
-        skip_ws();
-        if (pos_ >= text_.size() || text_[pos_] != '[') return errc::json_invalid;
-        if (const errc e = array(0, &on_element); e != errc{}) return e;
-        skip_ws();
-        return pos_ == text_.size() ? errc{} : errc::json_invalid;
+        return checked_utf8([&] {
+            skip_ws();
+            if (pos_ >= text_.size() || text_[pos_] != '[') return errc::json_invalid;
+            if (const errc e = array(0, &on_element); e != errc{}) return e;
+            skip_ws();
+            return pos_ == text_.size() ? errc{} : errc::json_invalid;
+        });
     }
 
 private:
@@ -170,7 +181,15 @@ private:
         void operator()(const json_value_view&) const noexcept {}
     };
 
-    static errc fail(errc e) noexcept { return e; }
+    // Strings check their UTF-8 as they are scanned, and any other byte above 0x7f is a syntax error, so a
+    // document that scans is UTF-8. A failing one is json_invalid_utf8 if it is not UTF-8 anywhere, whatever
+    // failed first: the same answer as checking the whole text before scanning, without a second pass.
+    template <class Scan>
+    errc checked_utf8(Scan&& scan) {
+        const errc e = scan();
+        if (e != errc{} && e != errc::json_invalid_utf8 && !valid_utf8(text_)) return errc::json_invalid_utf8;
+        return e;
+    }
 
     void skip_ws() noexcept {
         while (pos_ < text_.size()) {
@@ -189,7 +208,7 @@ private:
         ++pos_;
         escaped = false;
         while (pos_ < text_.size()) {
-            pos_ += plain_string_run<false>(text_.substr(pos_));
+            pos_ += plain_string_run<true>(text_.substr(pos_));
             if (pos_ >= text_.size()) break;
             const auto c = static_cast<unsigned char>(text_[pos_]);
             if (c == '"') {
@@ -197,6 +216,14 @@ private:
                 return errc{};
             }
             if (c < 0x20) return errc::json_invalid;
+            if (c >= 0x80) {
+                const auto* at = reinterpret_cast<const unsigned char*>(text_.data()) + pos_;
+                const std::size_t n = utf8_sequence_size(
+                    at, reinterpret_cast<const unsigned char*>(text_.data()) + text_.size());
+                if (n == 0) return errc::json_invalid_utf8;
+                pos_ += n;
+                continue;
+            }
             if (c != '\\') {
                 ++pos_;
                 continue;
