@@ -13,17 +13,17 @@
 // credentials of the introspection client.
 #include "auth_server/routes.hpp"
 
-#include <array>            // std::array
-#include <chrono>           // std::chrono::seconds
-#include <cstddef>          // std::size_t
-#include <cstdint>          // std::uint8_t
-#include <cstdio>           // std::fprintf
-#include <cstdlib>          // std::abort
-#include <map>              // std::map
-#include <memory>           // std::make_shared
-#include <string>           // std::string
-#include <string_view>      // std::string_view
-#include <vector>           // std::vector
+#include <array>        // std::array
+#include <chrono>       // std::chrono::seconds
+#include <cstddef>      // std::size_t
+#include <cstdint>      // std::uint8_t
+#include <cstdio>       // std::fprintf
+#include <cstdlib>      // std::abort
+#include <map>          // std::map
+#include <memory>       // std::make_shared
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <vector>       // std::vector
 
 #include <nlohmann/json.hpp>
 
@@ -291,7 +291,8 @@ void check_answer(const request_parts& p, const jot_examples::http::request& req
             if (p.r != route::token) {
                 const std::string cookie(res.header("Set-Cookie"));
                 constexpr std::string_view name = "__Host-jot_refresh=";
-                FUZZ_REQUIRE(cookie.starts_with(name) && contains(cookie, "; HttpOnly; Secure; SameSite=Strict"));
+                FUZZ_REQUIRE(cookie.starts_with(name) &&
+                             contains(cookie, "; HttpOnly; Secure; SameSite=Strict"));
                 w.newest_refresh = cookie.substr(name.size(), cookie.find(';') - name.size());
                 FUZZ_REQUIRE(jot::refresh_token::parse(w.newest_refresh).has_value());
             }

@@ -133,7 +133,7 @@ inline void append_json_float(std::string& out, double v) {
                     out.append(name.size() + (first ? 3 : 4), '"');
                     char* w = out.data() + at;
                     if (!first) *w++ = ',';
-                    std::memcpy(w + 1, name.data(), name.size());
+                    name.copy(w + 1, name.size());
                     w[name.size() + 2] = ':';
                 } else {
                     if (!first) out += ',';
