@@ -191,6 +191,14 @@ private:
         return e;
     }
 
+    // Views of text_ between positions the scanner has reached, so always in range: no checks needed.
+    [[nodiscard]] std::string_view tail(std::size_t from) const noexcept {
+        return {text_.data() + from, text_.size() - from};
+    }
+    [[nodiscard]] std::string_view slice(std::size_t from, std::size_t to) const noexcept {
+        return {text_.data() + from, to - from};
+    }
+
     void skip_ws() noexcept {
         while (pos_ < text_.size()) {
             const char c = text_[pos_];
@@ -208,7 +216,7 @@ private:
         ++pos_;
         escaped = false;
         while (pos_ < text_.size()) {
-            pos_ += plain_string_run<true>(text_.substr(pos_));
+            pos_ += plain_string_run<true>(tail(pos_));
             if (pos_ >= text_.size()) break;
             const auto c = static_cast<unsigned char>(text_[pos_]);
             if (c == '"') {
@@ -365,7 +373,7 @@ private:
                                                                                        : errc::json_invalid;
                 break;
         }
-        out.raw = text_.substr(start, pos_ - start);
+        out.raw = slice(start, pos_);
         return e;
     }
 
@@ -415,8 +423,8 @@ private:
             json_value_view name{json_value_view::kind::string, {}, false};
             const std::size_t name_start = pos_;
             if (const errc e = string(name.escaped); e != errc{}) return done(e);
-            name.raw = text_.substr(name_start, pos_ - name_start);
-            std::string_view key = name.raw.substr(1, name.raw.size() - 2);
+            name.raw = slice(name_start, pos_);
+            std::string_view key = slice(name_start + 1, pos_ - 1);
             if (name.escaped) {
                 decoded_names_.push_back(std::make_unique<std::string>(decode_json_string(name)));
                 key = *decoded_names_.back();
