@@ -153,26 +153,14 @@ public:
 
     template <class OnMember>
     [[nodiscard]] errc scan_object(OnMember&& on_member) {
-        return checked_utf8([&] {
-            skip_ws();
-            if (pos_ >= text_.size() || text_[pos_] != '{') return errc::payload_invalid;
-            if (const errc e = object(0, &on_member); e != errc{}) return e;
-            skip_ws();
-            return pos_ == text_.size() ? errc{} : errc::json_invalid;
-        });
+        return whole_document('{', errc::payload_invalid, [&] { return object(0, &on_member); });
     }
 
     /// Validates `text` as one JSON array and calls `on_element(value)` for each element, in order. For the
     /// elements of an array value that scan_object reported; not a DOM, so nothing is allocated.
     template <class OnElement>
     [[nodiscard]] errc scan_array(OnElement&& on_element) {
-        return checked_utf8([&] {
-            skip_ws();
-            if (pos_ >= text_.size() || text_[pos_] != '[') return errc::json_invalid;
-            if (const errc e = array(0, &on_element); e != errc{}) return e;
-            skip_ws();
-            return pos_ == text_.size() ? errc{} : errc::json_invalid;
-        });
+        return whole_document('[', errc::json_invalid, [&] { return array(0, &on_element); });
     }
 
 private:
@@ -181,12 +169,20 @@ private:
         void operator()(const json_value_view&) const noexcept {}
     };
 
-    // Strings check their UTF-8 as they are scanned, and any other byte above 0x7f is a syntax error, so a
-    // document that scans is UTF-8. A failing one is json_invalid_utf8 if it is not UTF-8 anywhere, whatever
-    // failed first: the same answer as checking the whole text before scanning, without a second pass.
+    // The whole text as one value that starts with `open` (else `not_open`), read by `scan`, with nothing but
+    // white space around it. Strings check their UTF-8 as they are scanned, and any other byte above 0x7f is
+    // a syntax error, so a document that scans is UTF-8. A failing one is json_invalid_utf8 if it is not
+    // UTF-8 anywhere, whatever failed first: the same answer as checking the whole text before scanning,
+    // without a second pass.
     template <class Scan>
-    errc checked_utf8(Scan&& scan) {
-        const errc e = scan();
+    errc whole_document(char open, errc not_open, Scan&& scan) {
+        const errc e = [&] {
+            skip_ws();
+            if (pos_ >= text_.size() || text_[pos_] != open) return not_open;
+            if (const errc inner = scan(); inner != errc{}) return inner;
+            skip_ws();
+            return pos_ == text_.size() ? errc{} : errc::json_invalid;
+        }();
         if (e != errc{} && e != errc::json_invalid_utf8 && !valid_utf8(text_)) return errc::json_invalid_utf8;
         return e;
     }
