@@ -257,7 +257,8 @@ template <class Time, class Span>
                                                             std::size_t size, const verifier_options& o,
                                                             time_point now) {
     using kind = json_value_view::kind;
-    std::array<json_value_view, registered_claim_count> seen{};  // raw empty when absent
+    // optional, not an empty view for "absent": setting seven flags is cheaper than zeroing seven views.
+    std::array<std::optional<json_value_view>, registered_claim_count> seen;
     std::size_t required_found = 0;
     const errc scanned = json_scanner(std::string_view(text).substr(at, size), o.limits.max_json_depth)
                              .scan_object([&](std::string_view name, const json_value_view& v) {
@@ -266,7 +267,11 @@ template <class Time, class Span>
                              });
     if (scanned == errc::json_invalid) return errc::payload_invalid;
     if (scanned != errc{}) return scanned;
-    const auto claim = [&seen](registered_claim r) -> const json_value_view& { return seen[index_of(r)]; };
+    static constexpr json_value_view absent{};  // raw empty
+    const auto claim = [&seen](registered_claim r) -> const json_value_view& {
+        const auto& v = seen[index_of(r)];
+        return v ? *v : absent;
+    };
     const json_value_view& iss = claim(registered_claim::iss);
     const json_value_view& sub = claim(registered_claim::sub);
     const json_value_view& aud = claim(registered_claim::aud);

@@ -50,6 +50,13 @@ TEST_CASE("json_scan refuses duplicate names, also when one is escaped or nested
     CHECK(scan(R"({"exp":1,"exp":2})") == errc::json_duplicate_member);
     CHECK(scan(R"({"exp":1,"\u0065xp":2})") == errc::json_duplicate_member);
     CHECK(scan(R"({"a":{"x":1,"x":2}})") == errc::json_duplicate_member);
+    // Many distinct names (more than share the 64 quick-check marks, more than the inline name store
+    // holds), then a repeat of each one in turn: only the repeats are refused.
+    std::string many = "{";
+    for (int i = 0; i < 200; ++i) many += "\"n" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    CHECK(scan(many + "\"last\":0}") == errc{});
+    for (int i = 0; i < 200; i += 7)
+        CHECK(scan(many + "\"n" + std::to_string(i) + "\":0}") == errc::json_duplicate_member);
     CHECK(scan(R"({"a":[{"x":1},{"x":2}]})") == errc{});  // the same name in sibling objects is fine
     CHECK(scan(R"({"a":{"x":1},"b":{"x":1}})") == errc{});
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>        // std::array
+#include <bit>          // std::countr_zero, std::endian
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint8_t, std::uint64_t
 #include <cstring>      // std::memcpy
@@ -47,6 +48,10 @@ template <bool AsciiOnly>
         std::uint64_t stop = ((x - ones * 0x20) & ~x & highs) | has_zero_byte(x ^ (ones * '"')) |
                              has_zero_byte(x ^ (ones * '\\'));
         if (AsciiOnly) stop |= x & highs;
+        // The lowest flagged byte is exact (a borrow only flags bytes above a true stop), so on a
+        // little-endian machine it is the end of the run.
+        if (stop && std::endian::native == std::endian::little)
+            return i + static_cast<std::size_t>(std::countr_zero(stop)) / 8;
         if (stop) break;
     }
     while (i < s.size() && plain_string_byte[static_cast<unsigned char>(s[i])] &&

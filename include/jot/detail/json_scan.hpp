@@ -5,7 +5,6 @@
 #pragma once
 
 #include <algorithm>    // std::min
-#include <array>        // std::array
 #include <charconv>     // std::from_chars
 #include <cmath>        // std::isfinite
 #include <cstddef>      // std::size_t
@@ -122,11 +121,12 @@ class json_scanner {
     public:
         [[nodiscard]] std::size_t size() const noexcept { return size_; }
         [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept {
-            return i < inline_.size() ? inline_[i] : spill_[i - inline_.size()];
+            if (i >= inline_capacity) return spill_[i - inline_capacity];
+            return {inline_[i].data, inline_[i].size};
         }
         void push_back(std::string_view v) {
-            if (size_ < inline_.size())
-                inline_[size_] = v;
+            if (size_ < inline_capacity)
+                inline_[size_] = {v.data(), v.size()};
             else
                 spill_.push_back(v);
             ++size_;
@@ -134,15 +134,22 @@ class json_scanner {
         void resize(std::size_t n) {
             if (n < size_) {
                 size_ = n;
-                if (n <= inline_.size())
+                if (n <= inline_capacity)
                     spill_.clear();
                 else
-                    spill_.resize(n - inline_.size());
+                    spill_.resize(n - inline_capacity);
             }
         }
 
     private:
-        std::array<std::string_view, 32> inline_{};
+        // Plain pointer and size, so that the inline array is left unset until used: a scanner is made for
+        // every token, and zeroing 32 views cost more than scanning a small one.
+        struct name_ref {
+            const char* data;
+            std::size_t size;
+        };
+        static constexpr std::size_t inline_capacity = 32;
+        name_ref inline_[inline_capacity];  // NOLINT(*-avoid-c-arrays,*-member-init): [0, size_) are set
         std::vector<std::string_view> spill_;
         std::size_t size_ = 0;
     };
@@ -201,6 +208,13 @@ private:
             if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
             ++pos_;
         }
+    }
+
+    // One of 64 bits for a member name, from its length and first and last bytes: equal names get the same.
+    static std::uint64_t name_mark(std::string_view n) noexcept {
+        const std::size_t ends =
+            n.empty() ? 0 : static_cast<unsigned char>(n.front()) * 7u + static_cast<unsigned char>(n.back());
+        return std::uint64_t{1} << ((n.size() * 13 + ends) & 63);
     }
 
     static bool is_hex(char c) noexcept {
@@ -413,6 +427,7 @@ private:
             ++pos_;
             return errc{};
         }
+        std::uint64_t marks = 0;  // the name_mark bits of this object's names
         for (;;) {
             skip_ws();
             if (pos_ >= text_.size() || text_[pos_] != '"') return done(errc::json_invalid);
@@ -425,12 +440,14 @@ private:
                 decoded_names_.push_back(std::make_unique<std::string>(decode_json_string(name)));
                 key = *decoded_names_.back();
             }
-            // RFC 7515 §5.2, RFC 7519 §4, RFC 8725 §3.2: duplicate names are refused, escaped or not.
-            for (std::size_t i = names_start; i < names_.size(); ++i) {
-                const std::string_view seen = names_[i];
-                if (seen.size() == key.size() && (key.empty() || seen[0] == key[0]) && seen == key)
-                    return done(errc::json_duplicate_member);
+            // RFC 7515 §5.2, RFC 7519 §4, RFC 8725 §3.2: duplicate names are refused, escaped or not. The
+            // names of this object are compared only when one with the same length and ends came before.
+            const std::uint64_t mark = name_mark(key);
+            if ((marks & mark) != 0) {
+                for (std::size_t i = names_start; i < names_.size(); ++i)
+                    if (names_[i] == key) return done(errc::json_duplicate_member);
             }
+            marks |= mark;
             names_.push_back(key);
             skip_ws();
             if (pos_ >= text_.size() || text_[pos_] != ':') return done(errc::json_invalid);
