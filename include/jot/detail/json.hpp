@@ -48,11 +48,13 @@ template <bool AsciiOnly>
         std::uint64_t stop = ((x - ones * 0x20) & ~x & highs) | has_zero_byte(x ^ (ones * '"')) |
                              has_zero_byte(x ^ (ones * '\\'));
         if (AsciiOnly) stop |= x & highs;
-        // The lowest flagged byte is exact (a borrow only flags bytes above a true stop), so on a
-        // little-endian machine it is the end of the run.
-        if (stop && std::endian::native == std::endian::little)
-            return i + static_cast<std::size_t>(std::countr_zero(stop)) / 8;
-        if (stop) break;
+        if (stop) {
+            // The lowest flagged byte is exact (a borrow only flags bytes above a true stop), so on a
+            // little-endian machine it is the end of the run; elsewhere the byte loop below finds it.
+            if constexpr (std::endian::native == std::endian::little)
+                return i + static_cast<std::size_t>(std::countr_zero(stop)) / 8;
+            break;
+        }
     }
     while (i < s.size() && plain_string_byte[static_cast<unsigned char>(s[i])] &&
            (!AsciiOnly || static_cast<unsigned char>(s[i]) < 0x80))
