@@ -35,6 +35,13 @@ inline void send_error(response& res, int status, std::string_view code, std::st
     send_json(res, status, body);
 }
 
+/// The answer to a request the server failed on; it says nothing of why (that could quote the request).
+[[nodiscard]] inline response internal_error() {
+    response res;
+    send_error(res, 500, "server_error", "internal error");
+    return res;
+}
+
 /// The media type of a request body, lowercased and without parameters ("application/json").
 [[nodiscard]] inline std::string media_type(const request& req) {
     std::string t(req.header("Content-Type"));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>      // std::size_t
+#include <functional>   // std::function
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 #include <utility>      // std::move, std::pair
@@ -81,11 +82,15 @@ private:
     bool on_work_pool_ = false;
 };
 
-/// What a handler answers. Plain data: the server adds Content-Length, Connection and Date.
+class responder;
+
+/// What a handler answers. Plain data: the server adds Content-Length, Connection and Date. An answer
+/// given later (answer_later() in deferred.hpp) has `later` set instead.
 struct response {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> fields{};
     std::string body{};
+    std::function<void(responder)> later{};
 
     /// Sets header `name` to `value`, replacing any field of that name.
     void set_header(std::string_view name, std::string value) {

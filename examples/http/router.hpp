@@ -4,12 +4,15 @@
 
 #include <exception>    // std::exception
 #include <functional>   // std::function
+#include <future>       // std::promise
+#include <memory>       // std::make_shared
 #include <stdexcept>    // std::logic_error
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 #include <utility>      // std::move
 #include <vector>       // std::vector
 
+#include "deferred.hpp"
 #include "helpers.hpp"
 #include "message.hpp"
 
@@ -20,7 +23,8 @@ using handler = std::function<response(const request&)>;
 
 /// Where a handler runs. An I/O thread serves thousands of connections and must never wait: on a lock, a
 /// store, a hash, the network. Handlers that may wait run on the work pool; an io_thread handler that
-/// finds it must wait returns run_on_work_pool() and is called again there.
+/// finds it must wait returns run_on_work_pool() and is called again there; one that hands the work to an
+/// asynchronous component returns answer_later().
 enum class execution { io_thread, work_pool };
 
 /// A route found for a request.
@@ -74,9 +78,7 @@ public:
         try {
             return r.serve(req);
         } catch (const std::exception&) {
-            response res;
-            send_error(res, 500, "server_error", "internal error");
-            return res;
+            return internal_error();
         }
     }
 
@@ -86,7 +88,7 @@ public:
     }
 
     /// Everything at once, on the calling thread, for tests and fuzzers: route, call (io_thread and work_pool
-    /// handlers alike, the latter as on the work pool) and finish.
+    /// handlers alike, the latter as on the work pool; an answer given later waited for) and finish.
     [[nodiscard]] response respond(request req) const {
         const route* r = find(req);
         response res;
@@ -94,14 +96,27 @@ public:
             res = not_routed(req);
         } else {
             if (r->where == execution::work_pool) req = std::move(req).moved_to_work_pool();
-            res = call(*r, req);
-            if (res.status == 0) res = call(*r, req = std::move(req).moved_to_work_pool());
+            res = wait_for(call(*r, req));
+            if (res.status == 0) res = wait_for(call(*r, req = std::move(req).moved_to_work_pool()));
         }
         finish(req, res);
         return res;
     }
 
 private:
+    // An answer given later, waited for.
+    [[nodiscard]] static response wait_for(response res) {
+        if (!res.later) return res;
+        auto answer = std::make_shared<std::promise<response>>();
+        auto got = answer->get_future();
+        const auto start = std::move(res.later);
+        try {
+            start(responder([answer](response r) { answer->set_value(std::move(r)); }));
+        } catch (const std::exception&) {  // the responder it dropped answered 500
+        }
+        return got.get();
+    }
+
     [[nodiscard]] const route* find_exact(std::string_view method, std::string_view path) const {
         for (const auto& r : routes_)
             if (r.method == method && r.path == path) return &r;

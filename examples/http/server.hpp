@@ -12,6 +12,7 @@
 #include <condition_variable>  // std::condition_variable
 #include <cstddef>             // std::size_t
 #include <cstdint>             // std::uint32_t
+#include <functional>          // std::function
 #include <iterator>            // std::distance
 #include <memory>              // std::shared_ptr, std::make_shared, std::unique_ptr
 #include <mutex>               // std::mutex
@@ -20,7 +21,7 @@
 #include <string_view>         // std::string_view
 #include <thread>              // std::thread
 #include <unordered_set>       // std::unordered_set
-#include <utility>             // std::move
+#include <utility>             // std::move, std::forward
 #include <vector>              // std::vector
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -37,6 +38,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "../common/access_log.hpp"
+#include "deferred.hpp"
 #include "options.hpp"
 #include "router.hpp"
 #include "work_pool.hpp"
@@ -58,7 +60,10 @@ public:
     }
     server(const server&) = delete;
     server& operator=(const server&) = delete;
-    ~server() { pool_.stop(); }
+    ~server() {
+        gate_->close();
+        pool_.stop();
+    }
 
     /// Binds `host`:`port` (0 picks a free port) with the backlog at SOMAXCONN. Returns the bound port.
     /// Throws boost::system::system_error if the address cannot be used.
@@ -124,6 +129,24 @@ private:
     class session;
     using tcp = boost::asio::ip::tcp;
 
+    /// Lets answers given later reach an I/O thread while the server exists, and drops them after.
+    class delivery_gate {
+    public:
+        template <class F>
+        void post(boost::asio::io_context& ioc, F&& f) {
+            const std::lock_guard lock(m_);
+            if (open_) boost::asio::post(ioc, std::forward<F>(f));
+        }
+        void close() {
+            const std::lock_guard lock(m_);
+            open_ = false;
+        }
+
+    private:
+        std::mutex m_;
+        bool open_ = true;
+    };
+
     /// One I/O thread: its io_context and the connections it owns, touched only on that thread.
     struct io_thread {
         boost::asio::io_context ioc{1};
@@ -175,6 +198,7 @@ private:
     const router& routes_;
     access_log& log_;
     work_pool pool_;
+    std::shared_ptr<delivery_gate> gate_ = std::make_shared<delivery_gate>();
     std::vector<std::unique_ptr<io_thread>> threads_;
     std::optional<tcp::acceptor> acceptor_;
     std::optional<boost::asio::steady_timer> retry_;  // after a failed accept
@@ -309,6 +333,7 @@ private:
         if (!r) return finish(req, server_.routes_.not_routed(req));
         if (r->where == execution::io_thread) {
             response res = router::call(*r, req);
+            if (res.later) return defer(std::make_shared<request>(std::move(req)), std::move(res.later));
             if (res.status != 0) return finish(req, std::move(res));
         }
         offload(*r, std::move(req).moved_to_work_pool());
@@ -317,15 +342,33 @@ private:
     void offload(const route& r, request req) {
         auto shared = std::make_shared<request>(std::move(req));
         auto job = [self = shared_from_this(), &r, shared] {
-            auto res = std::make_shared<response>(router::call(r, *shared));
+            auto res = router::call(r, *shared);
+            if (res.later) return self->defer(shared, std::move(res.later));
+            auto answer = std::make_shared<response>(std::move(res));
             boost::asio::post(self->thread_.ioc,
-                              [self, shared, res] { self->finish(*shared, std::move(*res)); });
+                              [self, shared, answer] { self->finish(*shared, std::move(*answer)); });
         };
         if (!server_.pool_.try_submit(std::move(job))) {
             response busy;
             busy.set_header("Retry-After", "1");
             send_error(busy, 503, "temporarily_unavailable", "the server is busy; try again shortly");
             finish(*shared, std::move(busy));
+        }
+    }
+
+    /// Hands `start` a responder that brings the answer back to this connection's thread, from any thread.
+    /// It holds the connection weakly: an answer for a connection closed meanwhile, or one given after
+    /// the server is gone, is dropped.
+    void defer(std::shared_ptr<request> req, std::function<void(responder)> start) {
+        std::weak_ptr<session> weak = shared_from_this();
+        responder reply([weak, req, gate = server_.gate_, ioc = &thread_.ioc](response res) {
+            gate->post(*ioc, [weak, req, res = std::move(res)]() mutable {
+                if (const auto self = weak.lock()) self->finish(*req, std::move(res));
+            });
+        });
+        try {
+            start(std::move(reply));
+        } catch (const std::exception&) {  // the responder it dropped answered 500
         }
     }
 

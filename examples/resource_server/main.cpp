@@ -115,8 +115,26 @@ int run(const jot_resource::config& c) {
             return res;
         },
         http::execution::io_thread);
-    // Verification is CPU work and stays on the I/O thread, unless the keys need a fetch first; a
-    // revocation check asks the store, so with --store the handler runs on the work pool.
+    // The answer for a token that verified, once its revocation check (if any) is done.
+    const auto posts_for = [&posts](const std::string& subject, const jot::result<void>& revocation) {
+        http::response res;
+        if (!revocation) {
+            if (revocation.error() == jot::condition::store_failure)
+                http::send_error(res, 503, "temporarily_unavailable", "the revocation store is unavailable");
+            else
+                http::send_bearer_challenge(res, "the access token was revoked");
+            return res;
+        }
+        const auto it = posts.find(subject);
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
+        return res;
+    };
+    // Verification is CPU work and stays on the I/O thread, unless the keys need a fetch first. A
+    // revocation check asks the store: through a store that answers asynchronously (Redis) the I/O thread
+    // hands the lookup over and answers when the store calls back; through one that blocks, the handler
+    // runs on the work pool.
+    const bool async_lookups = store && store->lookup_is_async();
     router.get(
         "/posts",
         [&](const http::request& req) {
@@ -141,24 +159,19 @@ int run(const jot_resource::config& c) {
                 return res;
             }
             const auto& token = ***t;
-            if (store) {
-                const auto r =
-                    jot::check_revocation(*store, jot::facts_of(token), std::chrono::system_clock::now());
-                if (!r) {
-                    if (r.error() == jot::condition::store_failure)
-                        http::send_error(res, 503, "temporarily_unavailable",
-                                         "the revocation store is unavailable");
-                    else
-                        http::send_bearer_challenge(res, "the access token was revoked");
-                    return res;
-                }
-            }
-            const auto it = posts.find(std::string(token.subject()));
-            res.set_header("Cache-Control", "no-store");
-            res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
-            return res;
+            if (!store) return posts_for(std::string(token.subject()), {});
+            auto facts = jot::facts_of(token);
+            const auto now = std::chrono::system_clock::now();
+            if (!async_lookups) return posts_for(facts.subject, jot::check_revocation(*store, facts, now));
+            return http::answer_later([&, facts = std::move(facts), now](const http::responder& reply) {
+                jot::check_revocation_async(
+                    *store, facts, now,
+                    [&posts_for, reply, subject = facts.subject](const jot::result<void>& r) {
+                        reply(posts_for(subject, r));
+                    });
+            });
         },
-        store ? http::execution::work_pool : http::execution::io_thread);
+        store && !async_lookups ? http::execution::work_pool : http::execution::io_thread);
     router.get(
         "/healthz",
         [](const http::request&) {

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>       // std::chrono::floor, std::chrono::seconds
+#include <concepts>     // std::invocable
 #include <string>       // std::string
 #include <string_view>  // std::string_view
+#include <utility>      // std::move
 
 #include "error.hpp"
 #include "store/refresh_store.hpp"
@@ -66,6 +68,20 @@ template <refresh_store Store>
     const auto held = jot::lookup_access(store, t.jwt_id, t.subject, t.session, now);
     if (!held) return held.error();
     return check_revocation(t, *held, now);
+}
+
+/// check_revocation without waiting for the store: `done(result<void>)` is called exactly once with what
+/// check_revocation would give, as the store delivers its lookup (see async_access_lookup_store: on a
+/// thread of the store's, or at once on this one). `done` must not throw.
+template <async_access_lookup_store Store, class Done>
+requires std::invocable<Done&, result<void>>
+void check_revocation_async(Store& store, const access_facts& t, time_point now, Done done) {
+    if (t.session.empty()) return done(result<void>(errc::claim_missing));
+    access_lookup_callback then = [facts = t, now, done = std::move(done)](result<access_lookup> held) {
+        if (!held) return done(result<void>(held.error()));
+        done(check_revocation(facts, *held, now));
+    };
+    store.lookup_access_async(t.jwt_id, t.subject, t.session, now, std::move(then));
 }
 
 }  // namespace jot::inline v0

@@ -22,6 +22,7 @@
 #include <atomic>        // std::atomic
 #include <chrono>        // std::chrono
 #include <cstddef>       // std::size_t
+#include <future>        // std::promise
 #include <latch>         // std::latch
 #include <map>           // std::map
 #include <memory>        // std::shared_ptr
@@ -47,6 +48,37 @@ struct doctest::StringMaker<std::error_code> {
 namespace conformance {
 
 using namespace std::chrono_literals;
+
+/// What lookup_access_async delivers, waited for (at most 10 s), on a store that has it; else lookup_access.
+template <class Store>
+jot::result<jot::access_lookup> lookup_async(Store& s, std::string_view jti, std::string_view sub,
+                                             std::string_view sid, jot::time_point now) {
+    if constexpr (jot::async_access_lookup_store<Store>) {
+        auto answer = std::make_shared<std::promise<jot::result<jot::access_lookup>>>();
+        auto got = answer->get_future();
+        s.lookup_access_async(jti, sub, sid, now, [answer](jot::result<jot::access_lookup> r) {
+            answer->set_value(std::move(r));
+        });
+        REQUIRE(got.wait_for(10s) == std::future_status::ready);
+        return got.get();
+    } else {
+        return s.lookup_access(jti, sub, sid, now);
+    }
+}
+
+/// What check_revocation_async delivers, waited for, on a store that has it; else check_revocation.
+template <class Store>
+jot::result<void> check_async(Store& s, const jot::access_facts& t, jot::time_point now) {
+    if constexpr (jot::async_access_lookup_store<Store>) {
+        auto answer = std::make_shared<std::promise<jot::result<void>>>();
+        auto got = answer->get_future();
+        jot::check_revocation_async(s, t, now, [answer](jot::result<void> r) { answer->set_value(r); });
+        REQUIRE(got.wait_for(10s) == std::future_status::ready);
+        return got.get();
+    } else {
+        return jot::check_revocation(s, t, now);
+    }
+}
 
 /// The ES256 keys of the suite, made once per process.
 inline const jot::key& test_key(std::size_t i) {
@@ -780,23 +812,30 @@ TEST_CASE_TEMPLATE_DEFINE("token_service refuses the access tokens of a session 
     SUBCASE("lookup_access reads the denylist, the not-before and the session in one call") {
         fixture<Store> f;
         auto& store = f.svc.store();
+        // lookup_access, and lookup_access_async where the store has it, which must agree.
+        const auto lookup = [&store](std::string_view jti, std::string_view sub, std::string_view sid,
+                                     jot::time_point when) {
+            auto held = store.lookup_access(jti, sub, sid, when).value();
+            CHECK(conformance::lookup_async(store, jti, sub, sid, when).value() == held);
+            return held;
+        };
         const auto t = f.svc.login("alice", "web").value();
         const auto now = f.svc.clock().now();
-        auto held = store.lookup_access("jti-1", "alice", t.family_id, now).value();
+        auto held = lookup("jti-1", "alice", t.family_id, now);
         CHECK_FALSE(held.denied);
         CHECK_FALSE(held.not_before);
         REQUIRE(held.session);
         CHECK(*held.session == f.family(t.family_id));
         REQUIRE(store.deny_jti("jti-1", now + 1min));
         REQUIRE(store.revoke_subject("alice", now, now + 1min));
-        held = store.lookup_access("jti-1", "alice", t.family_id, now).value();
+        held = lookup("jti-1", "alice", t.family_id, now);
         CHECK(held.denied);
         CHECK(held.not_before == now);
         REQUIRE(held.session);
         CHECK(held.session->revoked);
-        CHECK_FALSE(store.lookup_access("jti-1", "alice", "", now).value().session);
-        CHECK_FALSE(store.lookup_access("jti-1", "alice", "no-such-family", now).value().session);
-        const auto later = store.lookup_access("jti-1", "alice", t.family_id, now + 1min).value();
+        CHECK_FALSE(lookup("jti-1", "alice", "", now).session);
+        CHECK_FALSE(lookup("jti-1", "alice", "no-such-family", now).session);
+        const auto later = lookup("jti-1", "alice", t.family_id, now + 1min);
         CHECK_FALSE(later.denied);
         CHECK_FALSE(later.not_before);
     }
@@ -806,12 +845,17 @@ TEST_CASE_TEMPLATE_DEFINE("token_service refuses the access tokens of a session 
         const auto facts = jot::facts_of(f.svc.verify_access(t.access_token).value());
         CHECK(facts.session == t.family_id);
         CHECK(jot::check_revocation(f.svc.store(), facts, f.svc.clock().now()));
+        CHECK(conformance::check_async(f.svc.store(), facts, f.svc.clock().now()));
         CHECK(f.svc.revoke_token(t.refresh_token).value());
         CHECK(jot::check_revocation(f.svc.store(), facts, f.svc.clock().now()).error() ==
+              errc::token_revoked);
+        CHECK(conformance::check_async(f.svc.store(), facts, f.svc.clock().now()).error() ==
               errc::token_revoked);
         auto no_session = facts;
         no_session.session.clear();
         CHECK(jot::check_revocation(f.svc.store(), no_session, f.svc.clock().now()).error() ==
+              errc::claim_missing);
+        CHECK(conformance::check_async(f.svc.store(), no_session, f.svc.clock().now()).error() ==
               errc::claim_missing);
     }
 }

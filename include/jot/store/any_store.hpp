@@ -72,6 +72,14 @@ public:
                                                       std::string_view sid, time_point now) {
         return impl_->lookup_access(jti, sub, sid, now);
     }
+    /// The held backend's lookup_access_async if it has one (lookup_is_async()); else lookup_access, on the
+    /// calling thread, which then waits for the store.
+    void lookup_access_async(std::string_view jti, std::string_view sub, std::string_view sid, time_point now,
+                             access_lookup_callback done) {
+        impl_->lookup_access_async(jti, sub, sid, now, std::move(done));
+    }
+    /// Whether lookup_access_async returns without waiting for the store.
+    [[nodiscard]] bool lookup_is_async() const noexcept { return impl_->lookup_is_async(); }
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) { return impl_->purge_expired(now); }
     [[nodiscard]] result<store_dump> dump() { return impl_->dump(); }
     /// attempt_store's counters; on a backend that does not model attempt_store they fail with
@@ -113,6 +121,9 @@ private:
         virtual result<std::optional<time_point>> subject_not_before(std::string_view, time_point) = 0;
         virtual result<access_lookup> lookup_access(std::string_view, std::string_view, std::string_view,
                                                     time_point) = 0;
+        virtual void lookup_access_async(std::string_view, std::string_view, std::string_view, time_point,
+                                         access_lookup_callback) = 0;
+        virtual bool lookup_is_async() const noexcept = 0;
         virtual result<std::size_t> purge_expired(time_point) = 0;
         virtual result<store_dump> dump() = 0;
         virtual result<failure_count> add_failure(std::string_view, time_point, std::chrono::seconds) = 0;
@@ -161,6 +172,14 @@ private:
                                             time_point now) override {
             return jot::lookup_access(*s, jti, sub, sid, now);
         }
+        void lookup_access_async(std::string_view jti, std::string_view sub, std::string_view sid,
+                                 time_point now, access_lookup_callback done) override {
+            if constexpr (async_access_lookup_store<S>)
+                s->lookup_access_async(jti, sub, sid, now, std::move(done));
+            else
+                done(jot::lookup_access(*s, jti, sub, sid, now));
+        }
+        bool lookup_is_async() const noexcept override { return async_access_lookup_store<S>; }
         result<std::size_t> purge_expired(time_point now) override { return s->purge_expired(now); }
         result<store_dump> dump() override { return s->dump(); }
         result<failure_count> add_failure(std::string_view key, time_point now,
@@ -190,6 +209,7 @@ private:
 };
 
 static_assert(access_lookup_store<any_store>);
+static_assert(async_access_lookup_store<any_store>);
 static_assert(attempt_store<any_store>);
 static_assert(std::is_same_v<jot::v0::any_store, jot::any_store>);
 

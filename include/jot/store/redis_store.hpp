@@ -14,6 +14,7 @@
 #include <mutex>               // std::mutex, std::unique_lock
 #include <optional>            // std::optional
 #include <set>                 // std::set
+#include <span>                // std::span
 #include <string>              // std::string
 #include <string_view>         // std::string_view
 #include <type_traits>         // std::invoke_result_t, std::is_same_v
@@ -21,13 +22,11 @@
 #include <vector>              // std::vector
 
 #include <hiredis/hiredis.h>
-#include <poll.h>      // poll
-#include <pthread.h>   // pthread_sigmask
-#include <signal.h>    // sigtimedwait, sigpending
-#include <sys/time.h>  // timeval
 
 #include "detail_codec.hpp"
 #include "detail_redis_scripts.hpp"
+#include "redis_client.hpp"
+#include "redis_pipeliner.hpp"
 #include "refresh_store.hpp"
 
 namespace jot::inline v0 {
@@ -47,259 +46,11 @@ struct redis_store_options {
     /// Records stay in Redis this long past their expiry (as TTLs), so that a step shortly after the expiry
     /// still reports `expired` rather than `not_found`, also between hosts whose clocks differ a little.
     std::chrono::seconds ttl_margin = std::chrono::minutes{1};
+    /// lookup_access_async calls waiting at most; beyond it they fail with store_unavailable at once.
+    std::size_t async_queue = 4096;
 };
 
 namespace detail {
-
-/// Thrown inside a redis_store step and caught at its boundary: it never leaves the store.
-struct redis_failure {
-    errc code = errc::store_unavailable;
-    std::string what{};
-};
-
-[[noreturn]] inline void redis_throw_corrupt() {
-    throw redis_failure{errc::store_corrupt, "unreadable record"};
-}
-
-struct redis_reply_deleter {
-    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using redis_reply = std::unique_ptr<redisReply, redis_reply_deleter>;
-
-struct redis_context_deleter {
-    void operator()(redisContext* c) const noexcept { redisFree(c); }
-};
-using redis_context = std::unique_ptr<redisContext, redis_context_deleter>;
-
-/// Where to connect, from a redis_store_options::url.
-struct redis_endpoint {
-    bool unix_socket = false;
-    std::string host{};  // or the socket's path
-    int port = 6379;
-    int db = 0;
-    std::string user{};
-    std::string password{};
-};
-
-/// `url` with its password, or its whole user information when that is not `[user]:password`, replaced by
-/// `***`, for messages: `redis://user:***@host:6379/0`.
-[[nodiscard]] inline std::string redact_redis_url(std::string_view url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string_view::npos) return std::string(url);
-    const auto start = scheme + 3;
-    const auto at = url.rfind('@');
-    if (at == std::string_view::npos || at < start) return std::string(url);
-    const auto user_info = url.substr(start, at - start);
-    const auto colon = user_info.find(':');
-    const std::string kept =
-        colon == std::string_view::npos ? "" : std::string(user_info.substr(0, colon + 1));
-    return std::string(url.substr(0, start)) + kept + "***" + std::string(url.substr(at));
-}
-
-/// `text` with every occurrence of `secret` (when not empty) replaced by `***`.
-[[nodiscard]] inline std::string redact(std::string text, std::string_view secret) {
-    if (secret.empty()) return text;
-    for (auto p = text.find(secret); p != std::string::npos; p = text.find(secret, p + 3))
-        text.replace(p, secret.size(), "***");
-    return text;
-}
-
-/// Reads a URL; throws setup_error when it is not one of the accepted forms. The message never holds the
-/// URL's password.
-inline redis_endpoint parse_redis_url(std::string_view url) {
-    const auto bad = [&url](const char* why) -> setup_error {
-        return setup_error(std::string("jot: redis_store_options.url '") + redact_redis_url(url) +
-                           "': " + why);
-    };
-    redis_endpoint e;
-    if (url.starts_with("unix://")) {
-        std::string_view rest = url.substr(7);
-        e.unix_socket = true;
-        if (const auto q = rest.find('?'); q != std::string_view::npos) {
-            const auto query = rest.substr(q + 1);
-            const auto db = query.starts_with("db=") ? parse_decimal<int>(query.substr(3)) : std::nullopt;
-            if (!db || *db < 0) throw bad("the only query parameter is db=<number>");
-            e.db = *db;
-            rest = rest.substr(0, q);
-        }
-        if (!rest.starts_with('/')) throw bad("expected unix:///absolute/path");
-        e.host = std::string(rest);
-        return e;
-    }
-    if (!url.starts_with("redis://")) throw bad("expected redis://host[:port][/db] or unix:///path");
-    std::string_view rest = url.substr(8);
-    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-        const auto auth = rest.substr(0, at);
-        const auto colon = auth.find(':');
-        if (colon == std::string_view::npos) throw bad("credentials must be [user]:password");
-        e.user = std::string(auth.substr(0, colon));
-        e.password = std::string(auth.substr(colon + 1));
-        rest = rest.substr(at + 1);
-    }
-    if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-        const auto db = rest.substr(slash + 1);
-        if (!db.empty()) {
-            const auto n = parse_decimal<int>(db);
-            if (!n || *n < 0) throw bad("the database must be a number");
-            e.db = *n;
-        }
-        rest = rest.substr(0, slash);
-    }
-    std::string_view port;
-    if (rest.starts_with('[')) {
-        const auto close = rest.find(']');
-        if (close == std::string_view::npos) throw bad("unclosed [ in the host");
-        e.host = std::string(rest.substr(1, close - 1));
-        rest = rest.substr(close + 1);
-        if (!rest.empty() && !rest.starts_with(':')) throw bad("unexpected text after the host");
-        if (!rest.empty()) port = rest.substr(1);
-    } else if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
-        e.host = std::string(rest.substr(0, colon));
-        port = rest.substr(colon + 1);
-    } else {
-        e.host = std::string(rest);
-    }
-    if (e.host.empty()) throw bad("no host");
-    if (!port.empty()) {
-        const auto p = parse_decimal<int>(port);
-        if (!p || *p < 1 || *p > 65535) throw bad("the port must be in [1, 65535]");
-        e.port = *p;
-    }
-    return e;
-}
-
-/// Blocks SIGPIPE in this thread while a step talks to Redis (a write to a socket that the server closed
-/// must fail with EPIPE, not end the process), and discards a SIGPIPE raised meanwhile. Does nothing (one
-/// system call instead of four) where the process ignores SIGPIPE, as servers usually do.
-class sigpipe_guard {
-public:
-    sigpipe_guard() noexcept {
-        struct sigaction current {};
-        if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) return;
-        active_ = true;
-        sigemptyset(&pipe_);
-        sigaddset(&pipe_, SIGPIPE);
-        sigset_t pending;
-        sigemptyset(&pending);
-        was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-        pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-    }
-    sigpipe_guard(const sigpipe_guard&) = delete;
-    sigpipe_guard& operator=(const sigpipe_guard&) = delete;
-    ~sigpipe_guard() {
-        if (!active_) return;
-        if (!was_pending_) {
-            sigset_t pending;
-            sigemptyset(&pending);
-            if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-                const timespec zero{0, 0};
-                (void)sigtimedwait(&pipe_, nullptr, &zero);
-            }
-        }
-        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-    }
-
-private:
-    sigset_t pipe_{};
-    sigset_t old_{};
-    bool active_ = false;
-    bool was_pending_ = false;
-};
-
-/// One command: its arguments and, for EVALSHA, the script it runs (to load it again on NOSCRIPT).
-struct redis_command {
-    std::vector<std::string> args{};
-    int script = -1;
-};
-
-/// One connection to Redis, used by one thread at a time. An I/O error or timeout leaves it broken.
-class redis_connection {
-public:
-    redis_connection(const redis_endpoint& e, std::chrono::milliseconds connect_timeout,
-                     std::chrono::milliseconds command_timeout) {
-        const timeval connect_tv = to_timeval(connect_timeout);
-        ctx_.reset(e.unix_socket ? redisConnectUnixWithTimeout(e.host.c_str(), connect_tv)
-                                 : redisConnectWithTimeout(e.host.c_str(), e.port, connect_tv));
-        if (!ctx_) throw redis_failure{errc::store_unavailable, "cannot allocate a connection"};
-        if (ctx_->err) throw redis_failure{errc::store_unavailable, ctx_->errstr};
-        if (redisSetTimeout(ctx_.get(), to_timeval(command_timeout)) != REDIS_OK)
-            throw redis_failure{errc::store_unavailable, ctx_->errstr};
-        if (!e.unix_socket) (void)redisEnableKeepAlive(ctx_.get());
-        if (!e.password.empty()) {
-            auto r = e.user.empty() ? command({"AUTH", e.password}) : command({"AUTH", e.user, e.password});
-            if (r->type == REDIS_REPLY_ERROR) throw redis_failure{errc::store_unavailable, r->str};
-        }
-        if (e.db != 0) {
-            auto r = command({"SELECT", decimal(e.db)});
-            if (r->type == REDIS_REPLY_ERROR) throw redis_failure{errc::store_unavailable, r->str};
-        }
-    }
-
-    [[nodiscard]] bool broken() const noexcept { return broken_; }
-
-    /// False if the server closed the connection (or sent something unasked) while it was idle. A connection
-    /// back in the pool for under a millisecond is taken as open without asking the kernel: under load that
-    /// saves a system call per step, and a close in that window is as likely as one just after the check.
-    [[nodiscard]] bool idle_and_open() const noexcept {
-        if (std::chrono::steady_clock::now() - released_ < std::chrono::milliseconds(1)) return true;
-        pollfd p{ctx_->fd, POLLIN, 0};
-        return ::poll(&p, 1, 0) == 0;
-    }
-    void mark_released() noexcept { released_ = std::chrono::steady_clock::now(); }
-
-    /// Sends `cmds` in one write and reads all replies (error replies included). Throws store_unavailable on
-    /// an I/O error or timeout, which breaks the connection.
-    std::vector<redis_reply> pipeline(const std::vector<redis_command>& cmds) {
-        std::vector<const char*> argv;
-        std::vector<std::size_t> lens;
-        for (const auto& c : cmds) {
-            argv.clear();
-            lens.clear();
-            for (const auto& a : c.args) {
-                argv.push_back(a.data());
-                lens.push_back(a.size());
-            }
-            if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-                REDIS_OK)
-                fail();
-        }
-        std::vector<redis_reply> out;
-        out.reserve(cmds.size());
-        for (std::size_t i = 0; i < cmds.size(); ++i) {
-            void* r = nullptr;
-            if (redisGetReply(ctx_.get(), &r) != REDIS_OK || !r) fail();
-            out.emplace_back(static_cast<redisReply*>(r));
-        }
-        return out;
-    }
-
-    redis_reply command(std::vector<std::string> args) {
-        auto r = pipeline({redis_command{std::move(args)}});
-        return std::move(r.front());
-    }
-
-private:
-    static timeval to_timeval(std::chrono::milliseconds ms) noexcept {
-        return {static_cast<decltype(timeval::tv_sec)>(ms.count() / 1000),
-                static_cast<decltype(timeval::tv_usec)>((ms.count() % 1000) * 1000)};
-    }
-    [[noreturn]] void fail() {
-        broken_ = true;
-        throw redis_failure{errc::store_unavailable, ctx_->errstr};
-    }
-
-    redis_context ctx_;
-    bool broken_ = false;
-    std::chrono::steady_clock::time_point released_{};
-};
-
-/// An error reply as a jot error: a damaged or mistyped record is store_corrupt; anything else (loading,
-/// read-only replica, out of memory, busy script) store_unavailable.
-[[nodiscard]] inline errc redis_error_code(std::string_view message) noexcept {
-    if (message.starts_with("WRONGTYPE") || message.find("JOTCORRUPT") != std::string_view::npos)
-        return errc::store_corrupt;
-    return errc::store_unavailable;
-}
 
 /// The fields of a hash reply (HGETALL), found by name.
 class redis_fields {
@@ -446,6 +197,8 @@ public:
         : options_(std::move(options)), endpoint_(detail::parse_redis_url(options_.url)) {
         using std::chrono::milliseconds;
         if (options_.pool_size == 0) throw setup_error("jot: redis_store_options.pool_size must be positive");
+        if (options_.async_queue == 0)
+            throw setup_error("jot: redis_store_options.async_queue must be positive");
         if (options_.connect_timeout <= milliseconds{0} || options_.command_timeout <= milliseconds{0})
             throw setup_error("jot: redis_store_options timeouts must be positive");
         if (options_.ttl_margin < std::chrono::seconds{1})
@@ -710,23 +463,28 @@ public:
     [[nodiscard]] result<access_lookup> lookup_access(std::string_view jti, std::string_view subject,
                                                       std::string_view sid, time_point now) const {
         return run([&](detail::redis_connection& c) {
-            std::vector<detail::redis_command> cmds{{{"GET", denied_key(jti)}},
-                                                    {{"HGETALL", revocation_key(subject)}}};
-            if (!sid.empty()) cmds.push_back({{"HGETALL", family_key(sid)}});
-            const auto r = exec(c, std::move(cmds));
-            access_lookup out;
-            expect_ok(r[0]);
-            if (r[0]->type == REDIS_REPLY_STRING)
-                out.denied = now < detail::redis_time({r[0]->str, r[0]->len});
-            else if (r[0]->type != REDIS_REPLY_NIL)
-                detail::redis_throw_corrupt();
-            if (const detail::redis_fields nb(r[1].get()); !nb.empty())
-                if (now < detail::redis_time(nb.at("un"))) out.not_before = detail::redis_time(nb.at("nb"));
-            if (!sid.empty())
-                if (const detail::redis_fields f(r[2].get()); !f.empty())
-                    out.session = detail::redis_family_from(f).record;
-            return out;
+            auto r = exec(c, lookup_commands(jti, subject, sid));
+            return lookup_from(r, !sid.empty(), now);
         });
+    }
+
+    /// lookup_access without waiting for Redis: `done` gets what lookup_access would return, once, on the
+    /// store's lookup thread, or at once on this thread when async_queue lookups are already waiting or the
+    /// store is being destroyed (store_unavailable). The lookups of all threads share one connection and
+    /// its round trips (see detail::redis_pipeliner). `done` must not throw, and should hand its result on
+    /// rather than work: the next lookups wait for it. Thread-safe.
+    void lookup_access_async(std::string_view jti, std::string_view subject, std::string_view sid,
+                             time_point now, access_lookup_callback done) const {
+        pipeliner_.submit(
+            lookup_commands(jti, subject, sid),
+            [has_sid = !sid.empty(), now, done = std::move(done)](result<std::span<detail::redis_reply>> r) {
+                if (!r) return done(r.error());
+                try {
+                    done(lookup_from(*r, has_sid, now));
+                } catch (const detail::redis_failure& e) {
+                    done(e.code);
+                }
+            });
     }
 
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
@@ -1096,6 +854,31 @@ private:
         return out;
     }
 
+    // The commands of lookup_access, and what their replies say (throws redis_failure).
+    [[nodiscard]] std::vector<detail::redis_command> lookup_commands(std::string_view jti,
+                                                                     std::string_view subject,
+                                                                     std::string_view sid) const {
+        std::vector<detail::redis_command> cmds{{{"GET", denied_key(jti)}},
+                                                {{"HGETALL", revocation_key(subject)}}};
+        if (!sid.empty()) cmds.push_back({{"HGETALL", family_key(sid)}});
+        return cmds;
+    }
+    [[nodiscard]] static access_lookup lookup_from(std::span<const detail::redis_reply> r, bool has_sid,
+                                                   time_point now) {
+        access_lookup out;
+        expect_ok(r[0]);
+        if (r[0]->type == REDIS_REPLY_STRING)
+            out.denied = now < detail::redis_time({r[0]->str, r[0]->len});
+        else if (r[0]->type != REDIS_REPLY_NIL)
+            detail::redis_throw_corrupt();
+        if (const detail::redis_fields nb(r[1].get()); !nb.empty())
+            if (now < detail::redis_time(nb.at("un"))) out.not_before = detail::redis_time(nb.at("nb"));
+        if (has_sid)
+            if (const detail::redis_fields f(r[2].get()); !f.empty())
+                out.session = detail::redis_family_from(f).record;
+        return out;
+    }
+
     // ---- the pool ----
     [[nodiscard]] connection_ptr connect() const {
         return std::make_unique<detail::redis_connection>(endpoint_, options_.connect_timeout,
@@ -1174,9 +957,12 @@ private:
     mutable std::condition_variable pool_cv_;
     mutable std::vector<connection_ptr> idle_;
     mutable std::size_t open_ = 0;
+    // Last: destroyed first, while what its connections need is still here.
+    mutable detail::redis_pipeliner pipeliner_{[this] { return connect(); }, options_.async_queue};
 };
 
 static_assert(access_lookup_store<redis_store>);
+static_assert(async_access_lookup_store<redis_store>);
 static_assert(refresh_store<redis_store>);
 static_assert(attempt_store<redis_store>);
 static_assert(std::is_same_v<jot::v0::redis_store, jot::redis_store>);

@@ -7,6 +7,7 @@
 #include <concepts>     // std::same_as
 #include <cstddef>      // std::size_t
 #include <cstdint>      // std::uint64_t
+#include <functional>   // std::function
 #include <limits>       // std::numeric_limits
 #include <optional>     // std::optional
 #include <string>       // std::string
@@ -234,6 +235,23 @@ concept refresh_store = requires(S& s, const family_record& f, const token_recor
 template <class S>
 concept access_lookup_store = refresh_store<S> && requires(S& s, std::string_view id, time_point now) {
     { s.lookup_access(id, id, id, now) } -> std::same_as<result<access_lookup>>;
+};
+
+/// Receives the result of an asynchronous lookup_access, once.
+using access_lookup_callback = std::function<void(result<access_lookup>)>;
+
+// clang-format off
+/// The extension of access_lookup_store for servers that must not wait on a networked store (an event
+/// loop, an I/O thread): the same lookup, answered through a callback. redis_store models it.
+///
+/// | expression | result | semantics |
+/// |---|---|---|
+/// | `s.lookup_access_async(jti, sub, sid, now, done)` | `void` | queues the lookup and returns; `done(r)` is called exactly once with what `s.lookup_access(jti, sub, sid, now)` would give, on a thread of the store's, or on the calling thread before the call returns when the store refuses at once (store_unavailable). The views need live only during the call. `done` must not throw |
+// clang-format on
+template <class S>
+concept async_access_lookup_store = access_lookup_store<S> &&
+    requires(S& s, std::string_view id, time_point now, access_lookup_callback done) {
+    { s.lookup_access_async(id, id, id, now, std::move(done)) } -> std::same_as<void>;
 };
 
 /// What `store` holds on one access token: its own lookup_access if it models access_lookup_store, else

@@ -212,20 +212,25 @@ describe('reuse detection and revocation over HTTP', () => {
         const store = `sqlite:${join(dir, 'jot.db')}`;
         const auth = await startAuth(['--store', store], { cwd: dir });
         const rs = await startResource(auth, ['--store', store]);
-        const a = await login(auth);
-        assert.equal((await posts(rs, a.body.access_token)).status, 200);
-        await call(`${auth.url}/logout`, json({ refresh_token: a.body.refresh_token }));
-        assertBearerChallenge(await posts(rs, a.body.access_token));
-        const b = await login(auth);
-        assert.equal((await posts(rs, b.body.access_token)).status, 200);
-        await call(`${auth.url}/revoke`, form({ token: b.body.access_token }));
-        assertBearerChallenge(await posts(rs, b.body.access_token));
-        const c = await login(auth);
-        assert.equal((await posts(rs, c.body.access_token)).status, 200);
-        await call(`${auth.url}/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${c.body.access_token}` } });
-        assertBearerChallenge(await posts(rs, c.body.access_token));
+        await revocationHonoured(auth, rs);
     });
 });
+
+// Logout, revoke and logout-all each end an access token at `rs` at once.
+async function revocationHonoured(auth, rs) {
+    const a = await login(auth);
+    assert.equal((await posts(rs, a.body.access_token)).status, 200);
+    await call(`${auth.url}/logout`, json({ refresh_token: a.body.refresh_token }));
+    assertBearerChallenge(await posts(rs, a.body.access_token));
+    const b = await login(auth);
+    assert.equal((await posts(rs, b.body.access_token)).status, 200);
+    await call(`${auth.url}/revoke`, form({ token: b.body.access_token }));
+    assertBearerChallenge(await posts(rs, b.body.access_token));
+    const c = await login(auth);
+    assert.equal((await posts(rs, c.body.access_token)).status, 200);
+    await call(`${auth.url}/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${c.body.access_token}` } });
+    assertBearerChallenge(await posts(rs, c.body.access_token));
+}
 
 describe('introspection (RFC 7662)', () => {
     test('needs client Basic authentication and reports claims or inactive', async () => {
@@ -393,6 +398,51 @@ describe('two instances sharing Redis and a keys directory', () => {
         assert.ok(up, 'redis-server started');
         return { port, redis };
     }
+
+    test('a resource server checking revocation in Redis: logout, revoke, logout-all, 200 requests at once, ' +
+         '503 while Redis is down, and recovery', async (t) => {
+        if (spawnSync(REDIS_SERVER, ['--version']).status !== 0) {
+            t.skip(`${REDIS_SERVER} is not installed`);
+            return;
+        }
+        const dir = freshDir();
+        let { port, redis } = await startRedis(dir);
+        try {
+            const store = ['--store', `redis://127.0.0.1:${port}`];
+            let auth;
+            try {
+                auth = await startAuth(store, { cwd: dir });
+            } catch (e) {
+                if (/no Redis backend/.test(String(e))) { t.skip('this build has no Redis store'); return; }
+                throw e;
+            }
+            const rs = await startResource(auth, store);
+            await revocationHonoured(auth, rs);
+            // Many lookups in flight at once share the store's connection: each gets its own answer.
+            const live = await login(auth);
+            const ended = await login(auth, 'Jim', 'jim-password');
+            await call(`${auth.url}/logout`, json({ refresh_token: ended.body.refresh_token }));
+            const many = await Promise.all(Array.from({ length: 200 }, (_, i) => posts(rs, i % 2 ? ended.body.access_token : live.body.access_token)));
+            many.forEach((r, i) => { if (i % 2) assertBearerChallenge(r); else assert.equal(r.status, 200); });
+            assert.deepEqual(many[0].body.map((p) => p.username), ['Kyle']);
+            // Redis gone: the check fails closed with 503, at once; back (empty): the session is unknown.
+            redis.kill('SIGKILL');
+            await new Promise((resolve) => redis.once('exit', resolve));
+            const down = await posts(rs, live.body.access_token);
+            assert.equal(down.status, 503);
+            assert.equal(down.body.error, 'temporarily_unavailable');
+            redis = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+            let back;
+            for (let i = 0; i < 100; ++i) {
+                back = await posts(rs, live.body.access_token);
+                if (back.status !== 503) break;
+                await sleep(50);
+            }
+            assertBearerChallenge(back);
+        } finally {
+            redis.kill('SIGTERM');
+        }
+    });
 
     test('log in on A, refresh on B, reuse the old token on A: the family is revoked on both', async (t) => {
         if (spawnSync(REDIS_SERVER, ['--version']).status !== 0) {
