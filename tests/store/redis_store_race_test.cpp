@@ -3,6 +3,7 @@
 #include <jot/store/redis_store.hpp>
 
 #include "../support/redis_server.hpp"
+#include "async_answers.hpp"
 #include "conformance.hpp"
 #include "process_race.hpp"
 
@@ -13,6 +14,7 @@
 #include <chrono>  // std::chrono
 #include <map>     // std::map
 #include <string>  // std::string
+#include <thread>  // std::thread
 #include <vector>  // std::vector
 
 namespace {
@@ -81,4 +83,37 @@ TEST_CASE("redis_store race: processes refreshing one token against one Redis ro
             CHECK(svc.store().find_family(t.family_id).value()->generation == 2);
         }
     }
+}
+
+TEST_CASE(
+    "redis_store race: lookup_access_async answers every lookup of many threads once, with its own result") {
+    conformance::fixture<jot::redis_store> f;
+    const auto t = f.svc.login("alice", "web").value();
+    const auto now = f.svc.clock().now();
+    constexpr std::size_t threads = 6;
+    constexpr std::size_t each = 400;
+    for (std::size_t i = 0; i < threads * each; i += 2)
+        REQUIRE(f.svc.store().deny_jti("jti-" + std::to_string(i), now + std::chrono::minutes{1}));
+    jot_test::answers a(threads * each);
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < threads; ++w)
+        pool.emplace_back([&, w] {
+            for (std::size_t k = 0; k < each; ++k) {
+                const std::size_t i = w * each + k;
+                // Every third without a session: pipelines of two and of three commands interleave.
+                f.svc.store().lookup_access_async("jti-" + std::to_string(i), "alice",
+                                                  i % 3 == 0 ? "" : t.family_id, now, a.on(i));
+            }
+        });
+    for (auto& th : pool) th.join();
+    REQUIRE(a.wait(threads * each));
+    const auto calls = a.calls();
+    CHECK(std::count(calls.begin(), calls.end(), 1) == static_cast<long>(threads * each));
+    std::size_t wrong = 0;
+    for (const auto& g : a.got()) {
+        if (!g.value || g.value->denied != (g.lookup % 2 == 0) ||
+            g.value->session.has_value() != (g.lookup % 3 != 0))
+            ++wrong;
+    }
+    CHECK(wrong == 0);
 }

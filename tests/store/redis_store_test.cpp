@@ -3,6 +3,7 @@
 #include <jot/store/redis_store.hpp>
 
 #include "../support/redis_server.hpp"
+#include "async_answers.hpp"
 #include "conformance.hpp"
 
 #include <unistd.h>  // getpid
@@ -468,84 +469,6 @@ TEST_CASE("redis_store counts failures under a key of their own with a TTL") {
     CHECK(server.command({"EXISTS", key}) == "0");
 }
 
-namespace {
-
-/// Collects what lookup_access_async delivers: each answer, the thread it came on, and how often each
-/// lookup was answered.
-class answers {
-public:
-    explicit answers(std::size_t lookups) : calls_(lookups) {}
-
-    jot::access_lookup_callback on(std::size_t i) {
-        return [this, i](jot::result<jot::access_lookup> r) {
-            const std::lock_guard lock(m_);
-            ++calls_[i];
-            got_.emplace_back(i, std::move(r), std::this_thread::get_id());
-            cv_.notify_all();
-        };
-    }
-    /// Waits until `n` answers came, at most `limit`; true if they did.
-    bool wait(std::size_t n, std::chrono::milliseconds limit = 10s) {
-        std::unique_lock lock(m_);
-        return cv_.wait_for(lock, limit, [&] { return got_.size() >= n; });
-    }
-    struct answer {
-        std::size_t lookup;
-        jot::result<jot::access_lookup> value;
-        std::thread::id thread;
-    };
-    std::vector<answer> got() {
-        const std::lock_guard lock(m_);
-        return got_;
-    }
-    std::vector<int> calls() {
-        const std::lock_guard lock(m_);
-        return calls_;
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    std::vector<int> calls_;
-    std::vector<answer> got_;
-};
-
-}  // namespace
-
-TEST_CASE(
-    "redis_store's lookup_access_async answers every lookup of many threads once, with its own result") {
-    auto& server = shared_server();
-    redis_fixture f(server, conformance::default_options(), {.pool_size = 1});
-    const auto t = f.svc.login("alice", "web").value();
-    const auto now = f.svc.clock().now();
-    constexpr std::size_t threads = 6;
-    constexpr std::size_t each = 400;
-    for (std::size_t i = 0; i < threads * each; i += 2)
-        REQUIRE(f.store().deny_jti("jti-" + std::to_string(i), now + 1min));
-    answers a(threads * each);
-    std::vector<std::thread> pool;
-    for (std::size_t w = 0; w < threads; ++w)
-        pool.emplace_back([&, w] {
-            for (std::size_t k = 0; k < each; ++k) {
-                const std::size_t i = w * each + k;
-                // Every third without a session: pipelines of two and of three commands interleave.
-                f.store().lookup_access_async("jti-" + std::to_string(i), "alice",
-                                              i % 3 == 0 ? "" : t.family_id, now, a.on(i));
-            }
-        });
-    for (auto& th : pool) th.join();
-    REQUIRE(a.wait(threads * each));
-    const auto calls = a.calls();
-    CHECK(std::count(calls.begin(), calls.end(), 1) == static_cast<long>(threads * each));
-    std::size_t wrong = 0;
-    for (const auto& g : a.got()) {
-        if (!g.value || g.value->denied != (g.lookup % 2 == 0) ||
-            g.value->session.has_value() != (g.lookup % 3 != 0))
-            ++wrong;
-    }
-    CHECK(wrong == 0);
-}
-
 TEST_CASE(
     "redis_store's lookup_access_async while Redis hangs: store_unavailable within the timeout, refusals "
     "beyond async_queue at once, then recovery") {
@@ -554,7 +477,7 @@ TEST_CASE(
     const auto t = f.svc.login("alice", "web").value();
     const auto now = f.svc.clock().now();
     server.pause();
-    answers a(11);
+    jot_test::answers a(11);
     const auto start = std::chrono::steady_clock::now();
     f.store().lookup_access_async("j", "alice", t.family_id, now, a.on(0));
     std::this_thread::sleep_for(50ms);  // taken and sent: the pipeliner waits for Redis
@@ -599,7 +522,7 @@ TEST_CASE("redis_store's lookup_access_async fails at once while Redis is down, 
 
 TEST_CASE("destroying a redis_store answers its waiting lookup_access_async calls, each once") {
     jot_test::redis_server server;
-    answers a(4);
+    jot_test::answers a(4);
     {
         auto store = redis_fixture::open(server, fresh_prefix(), {.command_timeout = 300ms});
         server.pause();
