@@ -191,6 +191,13 @@ TEST_CASE("redis_store refuses unusable options and unreachable servers with set
           "redis://127.0.0.1:65536", "redis://127.0.0.1:x", "redis://127.0.0.1/x", "redis://user@127.0.0.1",
           "redis://[::1", "rediss://127.0.0.1", "unix://relative", "unix:///tmp/s?database=1"})
         refused({.url = url});
+    for (const char* url :
+         {"redis-sentinel://127.0.0.1:26379", "redis-sentinel://127.0.0.1:26379/",
+          "redis-sentinel:///primary", "redis-sentinel://a,,b/primary", "redis-sentinel://a,/primary",
+          "redis-sentinel://a:0/primary", "redis-sentinel://a/p/q", "redis://127.0.0.1?wait=x",
+          "redis://127.0.0.1?wait=-1", "redis://127.0.0.1?db=1", "redis://127.0.0.1?wait=1&wait=2",
+          "unix:///tmp/s?wait=1&x=2", "redis-sentinel://a/p?timeout=1"})
+        refused({.url = url});
     const auto url = shared_server().url();
     refused({.url = url, .key_prefix = ""});
     refused({.url = url, .key_prefix = "a{b}"});
@@ -199,6 +206,7 @@ TEST_CASE("redis_store refuses unusable options and unreachable servers with set
     refused({.url = url, .connect_timeout = 0ms});
     refused({.url = url, .command_timeout = 0ms});
     refused({.url = url, .async_queue = 0});
+    refused({.url = url, .wait_replicas = -1});
     refused({.url = url, .ttl_margin = 0s});
     refused({.url = "unix:///nonexistent/jot/redis.sock"});
     CHECK_THROWS_WITH_AS(jot::redis_store({.url = "unix:///nonexistent/jot/redis.sock"}),
@@ -537,4 +545,160 @@ TEST_CASE("destroying a redis_store answers its waiting lookup_access_async call
     const auto calls = a.calls();
     CHECK(std::count(calls.begin(), calls.end(), 1) == 4);
     for (const auto& g : a.got()) CHECK(g.value.error() == jot::errc::store_unavailable);
+}
+
+TEST_CASE("redis_store's URL forms: Sentinel addresses and primary name, wait=N and db=N in the query") {
+    using jot::detail::parse_redis_url;
+    const auto s = parse_redis_url(
+        "redis-sentinel://:pw@10.0.0.1,[::1]:26380,sentinel.example:5000/mymaster?wait=2&db=3");
+    REQUIRE(s.sentinels.size() == 3);
+    CHECK(s.sentinels[0].host == "10.0.0.1");
+    CHECK(s.sentinels[0].port == 26379);
+    CHECK(s.sentinels[1].host == "::1");
+    CHECK(s.sentinels[1].port == 26380);
+    CHECK(s.sentinels[2].host == "sentinel.example");
+    CHECK(s.sentinels[2].port == 5000);
+    CHECK(s.primary_name == "mymaster");
+    CHECK(s.password == "pw");
+    CHECK(s.wait_replicas == 2);
+    CHECK(s.db == 3);
+    const auto r = parse_redis_url("redis://cache:6380/2?wait=1");
+    CHECK(r.host == "cache");
+    CHECK(r.port == 6380);
+    CHECK(r.db == 2);
+    CHECK(r.wait_replicas == 1);
+    CHECK(r.sentinels.empty());
+    const auto u = parse_redis_url("unix:///run/redis.sock?wait=1&db=4");
+    CHECK(u.unix_socket);
+    CHECK(u.host == "/run/redis.sock");
+    CHECK(u.db == 4);
+    CHECK(u.wait_replicas == 1);
+    CHECK(parse_redis_url("redis://h").wait_replicas == 0);
+}
+
+namespace {
+
+/// Waits until `primary` has `n` replicas that acknowledge a write made now (WAIT on the writing
+/// connection).
+void wait_for_replicas(const jot_test::redis_server& primary, int n) {
+    redisContext* c = redisConnectUnix(primary.socket_path().c_str());
+    REQUIRE((c && !c->err));
+    bool synced = false;
+    for (int i = 0; i < 100 && !synced; ++i) {
+        auto* set = static_cast<redisReply*>(redisCommand(c, "SET jot-test-sync %d", i));
+        if (set) freeReplyObject(set);
+        auto* r = static_cast<redisReply*>(redisCommand(c, "WAIT %d 100", n));
+        synced = r && r->type == REDIS_REPLY_INTEGER && r->integer >= n;
+        if (r) freeReplyObject(r);
+    }
+    redisFree(c);
+    REQUIRE_MESSAGE(synced, "the replicas did not sync: " << primary.command({"INFO", "replication"}));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "redis_store with wait=1: a write step succeeds once a replica has it, and fails while none answers") {
+    jot_test::redis_server primary({.tcp = true});
+    auto replica = std::make_unique<jot_test::redis_server>(
+        jot_test::redis_server_options{.tcp = true, .replica_of = primary.port()});
+    wait_for_replicas(primary, 1);
+    auto o = conformance::default_options();
+    o.grace = 10s;
+    const auto prefix = fresh_prefix();
+    jot::basic_token_service<jot::redis_store, jot::manual_clock> svc(
+        std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)), o,
+        std::make_shared<jot::redis_store>(jot::redis_store_options{
+            .url = "redis://127.0.0.1:" + std::to_string(primary.port()) + "?wait=1", .key_prefix = prefix}),
+        jot::manual_clock{});
+    const auto first = svc.login("alice", "web");
+    REQUIRE_MESSAGE(first, first.error().message() << primary.command({"INFO", "replication"}));
+    const auto t1 = *first;
+    auto t2 = svc.refresh(t1.refresh_token).value();
+    // Acknowledged means on the replica already, with no further wait.
+    CHECK(replica->command({"EXISTS", prefix + ":{" + t1.family_id + "}:f"}) == "1");
+    CHECK(replica->command({"HGET", prefix + ":{" + t1.family_id + "}:f", "g"}) == "2");
+    replica.reset();
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(svc.refresh(t2.refresh_token).error() == jot::errc::store_unavailable);
+    CHECK(elapsed_since(start) < 3000ms);  // WAIT gives up after 3/4 of the 2 s command timeout
+    CHECK(svc.login("bob", "web").error() == jot::errc::store_unavailable);
+    CHECK(svc.store().find_family(t1.family_id).value());  // reads need no replica
+    // The failed step was applied on the primary alone: within the grace window the retry gets its result.
+    replica = std::make_unique<jot_test::redis_server>(
+        jot_test::redis_server_options{.tcp = true, .replica_of = primary.port()});
+    wait_for_replicas(primary, 1);
+    // A replica that has just synced may take a moment to acknowledge: the retry is the caller's, as it
+    // would be after any store_unavailable.
+    auto retried = svc.refresh(t2.refresh_token);
+    for (int i = 0; i < 50 && !retried && retried.error() == jot::errc::store_unavailable; ++i) {
+        std::this_thread::sleep_for(100ms);
+        retried = svc.refresh(t2.refresh_token);
+    }
+    REQUIRE_MESSAGE(retried, retried.error().message() << primary.command({"INFO", "replication"}));
+    const auto t3 = *retried;
+    CHECK(t3.generation == 3);
+    CHECK(svc.refresh(t3.refresh_token).value().generation == 4);
+}
+
+TEST_CASE(
+    "redis_store through Sentinel with wait=1: after kill -9 of the primary every acknowledged token "
+    "still refreshes on the promoted replica, and no chain forks") {
+    // Two replicas: after the failover the promoted one still has a replica for wait=1.
+    jot_test::redis_server primary({.tcp = true});
+    jot_test::redis_server replica({.tcp = true, .replica_of = primary.port()});
+    jot_test::redis_server second({.tcp = true, .replica_of = primary.port()});
+    wait_for_replicas(primary, 2);
+    jot_test::redis_sentinel s1(primary.port(), "jotprimary"), s2(primary.port(), "jotprimary"),
+        s3(primary.port(), "jotprimary");
+    // The first address answers nothing: the store goes on to the next sentinel.
+    const std::string url = "redis-sentinel://127.0.0.1:1,127.0.0.1:" + std::to_string(s1.port()) +
+                            ",127.0.0.1:" + std::to_string(s2.port()) +
+                            ",127.0.0.1:" + std::to_string(s3.port()) + "/jotprimary?wait=1";
+    // Sentinels learn of the replica from the primary within a second or so; a failover needs them to.
+    for (int i = 0; i < 300; ++i) {
+        redisContext* c = redisConnect("127.0.0.1", s1.port());
+        auto* r = c ? static_cast<redisReply*>(redisCommand(c, "SENTINEL replicas jotprimary")) : nullptr;
+        const bool known = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+        if (r) freeReplyObject(r);
+        if (c) redisFree(c);
+        if (known) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    auto o = conformance::default_options();
+    o.grace = 10s;
+    jot::basic_token_service<jot::redis_store, jot::manual_clock> svc(
+        std::make_shared<jot::key_ring>(jot::algorithm::es256, conformance::test_key(0)), o,
+        std::make_shared<jot::redis_store>(
+            jot::redis_store_options{.url = url, .key_prefix = fresh_prefix(), .connect_timeout = 300ms}),
+        jot::manual_clock{});
+    std::vector<jot::issued_tokens> chains;
+    for (int i = 0; i < 5; ++i) chains.push_back(svc.login("user" + std::to_string(i), "web").value());
+    for (int round = 0; round < 3; ++round)
+        for (auto& c : chains) c = svc.refresh(c.refresh_token).value();
+    primary.crash();
+    // Each chain goes on from its last acknowledged token: store_unavailable until the replica is promoted.
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (auto& c : chains) {
+        for (;;) {
+            auto next = svc.refresh(c.refresh_token);
+            if (next) {
+                CHECK(next->generation == c.generation + 1);
+                c = *next;
+                break;
+            }
+            REQUIRE(next.error() == jot::errc::store_unavailable);
+            REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "no failover within 30 s");
+            std::this_thread::sleep_for(100ms);
+        }
+    }
+    CHECK(
+        (replica.command({"ROLE"}).starts_with("master") || second.command({"ROLE"}).starts_with("master")));
+    for (auto& c : chains) {
+        CHECK(c.generation == 5);
+        const auto f = svc.store().find_family(c.family_id).value();
+        REQUIRE(f);
+        CHECK_FALSE(f->revoked);
+        CHECK(f->generation == 5);
+    }
 }

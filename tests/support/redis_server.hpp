@@ -30,6 +30,7 @@ struct redis_server_options {
     bool appendonly = false;             // AOF persistence (with appendfsync below); off: nothing persists
     std::string appendfsync = "always";  // always, everysec or no
     bool tcp = false;                    // listen on a free loopback port too (else the unix socket only)
+    int replica_of = 0;                  // a loopback port: start as a replica of that server (needs tcp)
 };
 
 /// A redis-server started for a test, listening on a unix socket in a temporary directory (`--port 0
@@ -94,6 +95,11 @@ public:
                                          "no",
                                          "--logfile",
                                          (dir_ / "redis.log").string()};
+        // A replica's first sync at once (Redis waits 5 s by default for more replicas to join).
+        args.insert(args.end(), {"--repl-diskless-sync-delay", "0"});
+        if (options_.replica_of > 0) {
+            args.insert(args.end(), {"--replicaof", "127.0.0.1", std::to_string(options_.replica_of)});
+        }
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -164,6 +170,8 @@ public:
     }
 
 private:
+    friend class redis_sentinel;
+
     static std::string text(const redisReply* r) {
         switch (r->type) {
             case REDIS_REPLY_STRING:
@@ -250,6 +258,76 @@ private:
     }
 
     redis_server_options options_;
+    std::filesystem::path dir_;
+    int port_ = 0;
+    pid_t pid_ = -1;
+};
+
+/// A Redis Sentinel for a test, on a free loopback port with a config file in a temporary directory,
+/// watching the primary on loopback port `primary_port` as `name` (quorum 2, down after 500 ms), so that a
+/// group of three fails over within a few seconds of the primary's end. Stopped on destruction.
+class redis_sentinel {
+public:
+    redis_sentinel(int primary_port, const std::string& name) {
+        std::string t = (std::filesystem::temp_directory_path() / "jot-sentinel-XXXXXX").string();
+        if (!mkdtemp(t.data()))
+            throw std::runtime_error("redis_sentinel: cannot create a temporary directory");
+        dir_ = t;
+        port_ = redis_server::free_port();
+        {
+            std::ofstream conf(dir_ / "sentinel.conf");
+            conf << "port " << port_ << "\nbind 127.0.0.1\ndir " << dir_.string() << "\nlogfile "
+                 << (dir_ / "sentinel.log").string() << "\nsentinel monitor " << name << " 127.0.0.1 "
+                 << primary_port << " 2\nsentinel down-after-milliseconds " << name
+                 << " 500\nsentinel failover-timeout " << name << " 3000\nsentinel parallel-syncs " << name
+                 << " 1\n";
+        }
+        const std::string exe = redis_server::find_executable("redis-server");
+        std::vector<std::string> args = {exe, (dir_ / "sentinel.conf").string(), "--sentinel"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        if (exe.empty() || posix_spawn(&pid_, exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
+            throw std::runtime_error("redis_sentinel: cannot start redis-server --sentinel");
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+        while (!answers_ping()) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                stop();
+                throw std::runtime_error("redis_sentinel: no answer to PING within 10 s");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds{10});
+        }
+    }
+    redis_sentinel(const redis_sentinel&) = delete;
+    redis_sentinel& operator=(const redis_sentinel&) = delete;
+    ~redis_sentinel() {
+        stop();
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+    [[nodiscard]] int port() const noexcept { return port_; }
+    void stop() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+private:
+    bool answers_ping() const {
+        timeval tv{0, 200'000};
+        redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+        bool ok = false;
+        if (c && !c->err) {
+            auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
+            ok = r && r->type == REDIS_REPLY_STATUS;
+            if (r) freeReplyObject(r);
+        }
+        if (c) redisFree(c);
+        return ok;
+    }
+
     std::filesystem::path dir_;
     int port_ = 0;
     pid_t pid_ = -1;

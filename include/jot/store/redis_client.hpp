@@ -45,11 +45,18 @@ using redis_context = std::unique_ptr<redisContext, redis_context_deleter>;
 /// Where to connect, from a redis_store_options::url.
 struct redis_endpoint {
     bool unix_socket = false;
-    std::string host{};  // or the socket's path
+    std::string host{};  // or the socket's path; for Sentinel, the primary last found
     int port = 6379;
     int db = 0;
     std::string user{};
     std::string password{};
+    int wait_replicas = 0;  // ?wait=N: replicas each write step must reach
+    struct address {
+        std::string host;
+        int port;
+    };
+    std::vector<address> sentinels{};  // redis-sentinel://: asked for the primary of `primary_name`
+    std::string primary_name{};
 };
 
 /// `url` with its password, or its whole user information when that is not `[user]:password`, replaced by
@@ -82,23 +89,75 @@ inline redis_endpoint parse_redis_url(std::string_view url) {
         return setup_error(std::string("jot: redis_store_options.url '") + redact_redis_url(url) +
                            "': " + why);
     };
-    redis_endpoint e;
-    if (url.starts_with("unix://")) {
-        std::string_view rest = url.substr(7);
-        e.unix_socket = true;
-        if (const auto q = rest.find('?'); q != std::string_view::npos) {
-            const auto query = rest.substr(q + 1);
-            const auto db = query.starts_with("db=") ? parse_decimal<int>(query.substr(3)) : std::nullopt;
-            if (!db || *db < 0) throw bad("the only query parameter is db=<number>");
-            e.db = *db;
-            rest = rest.substr(0, q);
+    const auto number = [&bad](std::string_view text, int low, int high, const char* why) {
+        const auto n = parse_decimal<int>(text);
+        if (!n || *n < low || *n > high) throw bad(why);
+        return *n;
+    };
+    // host, [v6], host:port or [v6]:port
+    const auto host_port = [&](std::string_view text, int default_port) {
+        redis_endpoint::address a{{}, default_port};
+        std::string_view port;
+        if (text.starts_with('[')) {
+            const auto close = text.find(']');
+            if (close == std::string_view::npos) throw bad("unclosed [ in the host");
+            a.host = std::string(text.substr(1, close - 1));
+            text = text.substr(close + 1);
+            if (!text.empty() && !text.starts_with(':')) throw bad("unexpected text after the host");
+            if (!text.empty()) port = text.substr(1);
+        } else if (const auto colon = text.find(':'); colon != std::string_view::npos) {
+            a.host = std::string(text.substr(0, colon));
+            port = text.substr(colon + 1);
+        } else {
+            a.host = std::string(text);
         }
+        if (a.host.empty()) throw bad("no host");
+        if (!port.empty()) a.port = number(port, 1, 65535, "the port must be in [1, 65535]");
+        return a;
+    };
+    redis_endpoint e;
+    std::string_view rest = url;
+    // The query: wait=N everywhere, db=N where the path cannot say it.
+    const bool unix_socket = url.starts_with("unix://");
+    if (const auto q = rest.find('?'); q != std::string_view::npos) {
+        std::string_view query = rest.substr(q + 1);
+        rest = rest.substr(0, q);
+        bool seen_db = false, seen_wait = false;
+        while (!query.empty()) {
+            const auto amp = query.find('&');
+            const auto item = query.substr(0, amp);
+            query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+            if (item.starts_with("wait=") && !seen_wait) {
+                e.wait_replicas =
+                    number(item.substr(5), 0, 1000, "wait must be a number of replicas (0-1000)");
+                seen_wait = true;
+            } else if (item.starts_with("db=") && !seen_db &&
+                       (unix_socket || url.starts_with("redis-sentinel://"))) {
+                e.db = number(item.substr(3), 0, 1 << 20, "the database must be a number");
+                seen_db = true;
+            } else {
+                throw bad(unix_socket
+                              ? "the query parameters are db=<number> and wait=<replicas>"
+                              : "the query parameter is wait=<replicas> (and db=<number> for Sentinel)");
+            }
+        }
+    }
+    if (unix_socket) {
+        rest = rest.substr(7);
+        e.unix_socket = true;
         if (!rest.starts_with('/')) throw bad("expected unix:///absolute/path");
         e.host = std::string(rest);
         return e;
     }
-    if (!url.starts_with("redis://")) throw bad("expected redis://host[:port][/db] or unix:///path");
-    std::string_view rest = url.substr(8);
+    const bool sentinel = url.starts_with("redis-sentinel://");
+    if (sentinel) {
+        rest = rest.substr(17);
+    } else if (url.starts_with("redis://")) {
+        rest = rest.substr(8);
+    } else {
+        throw bad(
+            "expected redis://host[:port][/db], redis-sentinel://host[:port][,...]/primary or unix:///path");
+    }
     if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
         const auto auth = rest.substr(0, at);
         const auto colon = auth.find(':');
@@ -107,35 +166,29 @@ inline redis_endpoint parse_redis_url(std::string_view url) {
         e.password = std::string(auth.substr(colon + 1));
         rest = rest.substr(at + 1);
     }
+    std::string_view path;
     if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-        const auto db = rest.substr(slash + 1);
-        if (!db.empty()) {
-            const auto n = parse_decimal<int>(db);
-            if (!n || *n < 0) throw bad("the database must be a number");
-            e.db = *n;
-        }
+        path = rest.substr(slash + 1);
         rest = rest.substr(0, slash);
     }
-    std::string_view port;
-    if (rest.starts_with('[')) {
-        const auto close = rest.find(']');
-        if (close == std::string_view::npos) throw bad("unclosed [ in the host");
-        e.host = std::string(rest.substr(1, close - 1));
-        rest = rest.substr(close + 1);
-        if (!rest.empty() && !rest.starts_with(':')) throw bad("unexpected text after the host");
-        if (!rest.empty()) port = rest.substr(1);
-    } else if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
-        e.host = std::string(rest.substr(0, colon));
-        port = rest.substr(colon + 1);
-    } else {
-        e.host = std::string(rest);
+    if (sentinel) {
+        if (path.empty() || path.find('/') != std::string_view::npos)
+            throw bad("expected redis-sentinel://host[:port][,host[:port]...]/primary-name");
+        e.primary_name = std::string(path);
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            e.sentinels.push_back(host_port(rest.substr(0, comma), 26379));
+            if (comma == std::string_view::npos) break;
+            rest = rest.substr(comma + 1);
+            if (rest.empty()) throw bad("no host");
+        }
+        if (e.sentinels.empty()) throw bad("no host");
+        return e;
     }
-    if (e.host.empty()) throw bad("no host");
-    if (!port.empty()) {
-        const auto p = parse_decimal<int>(port);
-        if (!p || *p < 1 || *p > 65535) throw bad("the port must be in [1, 65535]");
-        e.port = *p;
-    }
+    if (!path.empty()) e.db = number(path, 0, 1 << 20, "the database must be a number");
+    auto a = host_port(rest, 6379);
+    e.host = std::move(a.host);
+    e.port = a.port;
     return e;
 }
 
@@ -240,6 +293,12 @@ public:
             void* r = nullptr;
             if (redisGetReply(ctx_.get(), &r) != REDIS_OK || !r) fail();
             out.emplace_back(static_cast<redisReply*>(r));
+            // A primary demoted by a failover: the next step must find the new one.
+            const redisReply* got = out.back().get();
+            if (got->type == REDIS_REPLY_ERROR &&
+                (std::string_view(got->str, got->len).starts_with("READONLY") ||
+                 std::string_view(got->str, got->len).starts_with("MASTERDOWN")))
+                broken_ = true;
         }
         return out;
     }
@@ -270,6 +329,47 @@ private:
     if (message.starts_with("WRONGTYPE") || message.find("JOTCORRUPT") != std::string_view::npos)
         return errc::store_corrupt;
     return errc::store_unavailable;
+}
+
+/// A connection to `e`'s server. For Sentinel (`e.sentinels`), to the primary that the first sentinel able to
+/// answer names for `e.primary_name`, once that server confirms it is a primary (ROLE): during a failover a
+/// sentinel may still name the old one. Sentinels are asked without a password. Throws redis_failure.
+inline std::unique_ptr<redis_connection> connect_to(const redis_endpoint& e,
+                                                    std::chrono::milliseconds connect_timeout,
+                                                    std::chrono::milliseconds command_timeout) {
+    if (e.sentinels.empty()) return std::make_unique<redis_connection>(e, connect_timeout, command_timeout);
+    std::string why = "no sentinel answered";
+    for (const auto& s : e.sentinels) {
+        try {
+            redis_connection sentinel(redis_endpoint{.host = s.host, .port = s.port}, connect_timeout,
+                                      command_timeout);
+            const auto r = sentinel.command({"SENTINEL", "get-master-addr-by-name", e.primary_name});
+            if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+                why = "a sentinel does not know the primary '" + e.primary_name + "'";
+                continue;
+            }
+            const auto port = parse_decimal<int>({r->element[1]->str, r->element[1]->len});
+            if (!port) {
+                why = "a sentinel named an unreadable port";
+                continue;
+            }
+            redis_endpoint primary = e;
+            primary.sentinels.clear();
+            primary.host = std::string(r->element[0]->str, r->element[0]->len);
+            primary.port = *port;
+            auto c = std::make_unique<redis_connection>(primary, connect_timeout, command_timeout);
+            const auto role = c->command({"ROLE"});
+            if (role->type == REDIS_REPLY_ARRAY && role->elements > 0 &&
+                role->element[0]->type == REDIS_REPLY_STRING &&
+                std::string_view(role->element[0]->str, role->element[0]->len) == "master")
+                return c;
+            why = "the server a sentinel named is not a primary (a failover may be under way)";
+        } catch (const redis_failure& f) {
+            why = f.what;
+        }
+    }
+    throw redis_failure{errc::store_unavailable, why};
 }
 
 }  // namespace jot::inline v0::detail

@@ -11,12 +11,15 @@
 
 namespace jot::inline v0 {
 
-/// Opens "redis://[[user]:password@]host[:port][/db]" or "unix:///path[?db=N]": a redis_store with the
-/// default options for that URL. Its description hides the password.
+/// Opens "redis://[[user]:password@]host[:port][/db][?wait=N]", "unix:///path[?db=N][&wait=N]" or
+/// "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/primary[?db=N][&wait=N]": a redis_store
+/// with the default options for that URL. Its description hides the password.
 struct redis_opener {
-    static constexpr std::string_view scheme = "redis://HOST[:PORT][/DB] | unix:///PATH";
+    static constexpr std::string_view scheme =
+        "redis://HOST[:PORT][/DB] | unix:///PATH | redis-sentinel://HOST[:PORT][,...]/PRIMARY";
     [[nodiscard]] static bool accepts(std::string_view url) noexcept {
-        return url.starts_with("redis://") || url.starts_with("unix://");
+        return url.starts_with("redis://") || url.starts_with("unix://") ||
+               url.starts_with("redis-sentinel://");
     }
     /// Throws setup_error for a malformed URL or a server that cannot be reached (the message hides the
     /// password).

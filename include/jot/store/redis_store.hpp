@@ -33,7 +33,10 @@ namespace jot::inline v0 {
 
 /// Where a redis_store connects and how long it waits.
 struct redis_store_options {
-    /// `redis://[[user]:password@]host[:port][/db]` (IPv6 hosts in brackets) or `unix:///path[?db=N]`.
+    /// `redis://[[user]:password@]host[:port][/db]` (IPv6 hosts in brackets), `unix:///path[?db=N]`, or
+    /// `redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/primary-name[?db=N]` (sentinels on
+    /// port 26379 unless given, asked without a password for the primary, which the credentials are for).
+    /// Each form takes `wait=N` in its query: see wait_replicas.
     std::string url = "redis://127.0.0.1:6379/0";
     /// The first part of every key; several stores (or applications) can share a database under different
     /// prefixes. Letters, digits and `_ - .` only.
@@ -48,6 +51,8 @@ struct redis_store_options {
     std::chrono::seconds ttl_margin = std::chrono::minutes{1};
     /// lookup_access_async calls waiting at most; beyond it they fail with store_unavailable at once.
     std::size_t async_queue = 4096;
+    /// Replicas every write step must reach before it succeeds (WAIT); the URL's `?wait=N` if larger.
+    int wait_replicas = 0;
 };
 
 namespace detail {
@@ -195,6 +200,9 @@ public:
     /// reached now.
     explicit redis_store(redis_store_options options)
         : options_(std::move(options)), endpoint_(detail::parse_redis_url(options_.url)) {
+        if (options_.wait_replicas < 0)
+            throw setup_error("jot: redis_store_options.wait_replicas must be >= 0");
+        endpoint_.wait_replicas = std::max(endpoint_.wait_replicas, options_.wait_replicas);
         using std::chrono::milliseconds;
         if (options_.pool_size == 0) throw setup_error("jot: redis_store_options.pool_size must be positive");
         if (options_.async_queue == 0)
@@ -235,7 +243,7 @@ public:
     [[nodiscard]] result<std::vector<std::string>> create_family(const family_record& f,
                                                                  const token_record& t, std::size_t cap) {
         using detail::redis_script;
-        return run([&](detail::redis_connection& c) {
+        return write_step([&](detail::redis_connection& c) {
             // The indexes first: a dangling index entry is harmless, a family missing from them is not.
             auto first = exec(
                 c,
@@ -284,7 +292,7 @@ public:
     }
 
     [[nodiscard]] result<rotate_outcome> rotate(const rotate_request& r) {
-        return run([&](detail::redis_connection& c) {
+        return write_step([&](detail::redis_connection& c) {
             rotate_outcome out;
             const auto family = family_of_token(c, r.token_id);
             if (!family) return out;
@@ -374,7 +382,7 @@ public:
 
     [[nodiscard]] result<std::optional<family_record>> revoke_token(std::string_view id,
                                                                     const secret_hash& h) {
-        return run([&](detail::redis_connection& c) -> std::optional<family_record> {
+        return write_step([&](detail::redis_connection& c) -> std::optional<family_record> {
             const auto family = family_of_token(c, id);
             if (!family) return std::nullopt;
             auto r = exec(
@@ -387,7 +395,7 @@ public:
     }
 
     [[nodiscard]] result<std::optional<family_record>> revoke_family(std::string_view id) {
-        return run([&](detail::redis_connection& c) -> std::optional<family_record> {
+        return write_step([&](detail::redis_connection& c) -> std::optional<family_record> {
             auto r = exec(c, {revoke_family_command(id, {}, false)});
             expect_ok(r[0]);
             if (r[0]->type == REDIS_REPLY_NIL) return std::nullopt;
@@ -397,7 +405,7 @@ public:
 
     [[nodiscard]] result<std::vector<family_record>> revoke_subject(std::string_view subject, time_point now,
                                                                     time_point until) {
-        return run([&](detail::redis_connection& c) {
+        return write_step([&](detail::redis_connection& c) {
             // The not-before first, then each family that is live: a family created meanwhile is not
             // revoked, as if it had been created after this step.
             auto members = exec(c, {script(detail::redis_script::subject_revoke,
@@ -426,7 +434,7 @@ public:
 
     [[nodiscard]] result<void> deny_jti(std::string_view jti, time_point until) {
         // deny_jti has no `now`: the entry's TTL runs from this host's clock.
-        auto r = run([&](detail::redis_connection& c) {
+        auto r = write_step([&](detail::redis_connection& c) {
             auto replies = exec(c, {script(detail::redis_script::deny_jti, {denied_key(jti)},
                                            {stamp(until), ttl_ms(until, std::chrono::system_clock::now())})});
             expect_ok(replies[0]);
@@ -489,7 +497,7 @@ public:
 
     [[nodiscard]] result<std::size_t> purge_expired(time_point now) {
         using detail::redis_script;
-        return run([&](detail::redis_connection& c) {
+        return write_step([&](detail::redis_connection& c) {
             std::vector<detail::redis_command> cmds;
             for (const auto& key : scan(c)) {
                 const auto k = classify(key);
@@ -531,7 +539,7 @@ public:
 
     [[nodiscard]] result<failure_count> add_failure(std::string_view key, time_point now,
                                                     std::chrono::seconds window) {
-        return run([&](detail::redis_connection& c) {
+        return write_step([&](detail::redis_connection& c) {
             const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(window).count();
             auto r = exec(c, {script(detail::redis_script::add_failure, {failure_key(key)},
                                      {stamp(now), detail::decimal(micros), margin()})});
@@ -553,7 +561,7 @@ public:
     }
 
     [[nodiscard]] result<void> clear_failures(std::string_view key) {
-        auto r = run([&](detail::redis_connection& c) {
+        auto r = write_step([&](detail::redis_connection& c) {
             expect_ok(c.command({"DEL", failure_key(key)}));
             return true;
         });
@@ -881,8 +889,7 @@ private:
 
     // ---- the pool ----
     [[nodiscard]] connection_ptr connect() const {
-        return std::make_unique<detail::redis_connection>(endpoint_, options_.connect_timeout,
-                                                          options_.command_timeout);
+        return detail::connect_to(endpoint_, options_.connect_timeout, options_.command_timeout);
     }
 
     // A connection of the pool, waiting up to command_timeout for one to be free; opens a new one when
@@ -926,6 +933,26 @@ private:
             }
         }
         pool_cv_.notify_one();
+    }
+
+    // A step that writes: with wait_replicas, it then waits (WAIT) until that many replicas have its writes,
+    // and fails with store_unavailable if they do not within 3/4 of command_timeout. The step may then have
+    // been applied; a caller's retry of a rotation is safe within the grace window.
+    template <class F>
+    auto write_step(F&& body) const -> result<std::invoke_result_t<F&, detail::redis_connection&>> {
+        return run([&](detail::redis_connection& c) {
+            auto value = body(c);
+            if (endpoint_.wait_replicas > 0) await_replicas(c);
+            return value;
+        });
+    }
+    void await_replicas(detail::redis_connection& c) const {
+        const auto timeout = std::max<std::int64_t>(1, options_.command_timeout.count() * 3 / 4);
+        auto r = c.command({"WAIT", detail::decimal(endpoint_.wait_replicas), detail::decimal(timeout)});
+        expect_ok(r);
+        if (r->type != REDIS_REPLY_INTEGER || r->integer < endpoint_.wait_replicas)
+            throw detail::redis_failure{errc::store_unavailable,
+                                        "a write reached fewer replicas than wait asks"};
     }
 
     // Runs `body` on a pooled connection; failures come back as errors.
