@@ -54,6 +54,7 @@ struct config {
     std::chrono::seconds key_publish_lead =
         std::chrono::minutes{2};                // a new key is in the JWKS this long first
     jot_examples::http::server_options http{};  // --threads, --max-connections, timeouts, limits
+    jot_examples::log_format log_format = jot_examples::log_format::text;  // --log-format
     bool hash_password = false;  // print the Argon2id hash of a password read on standard input, then exit
 };
 
@@ -123,6 +124,7 @@ struct config {
     add_duration(app, "--key-publish-lead", c.key_publish_lead,
                  "a new signing key is published this long before it signs (at least --jwks-max-age)", true);
     jot_examples::add_server_flags(app, c.http);
+    jot_examples::add_log_flag(app, c.log_format);
     app.add_flag("--hash-password", c.hash_password,
                  "read a password on standard input, print its Argon2id hash for a --users file, exit");
     try {

@@ -59,7 +59,7 @@ private:
                         log.note("purge: removed " + std::to_string(*n) + " expired records");
                 }
             } catch (const std::exception& e) {
-                log.note(std::string("maintenance: ") + e.what());
+                log.note(std::string("maintenance: ") + e.what(), jot_examples::log_level::error);
             }
             lock.lock();
         }
@@ -72,7 +72,7 @@ private:
 };
 
 int run(jot_auth::config& c) {
-    jot_examples::access_log log(stdout);
+    jot_examples::access_log log(stdout, c.log_format);
     const auto say = [&log](const std::string& s) { log.note(s); };
 
     const auto alg = *jot::algorithm_from_name(c.alg);
@@ -84,7 +84,9 @@ int run(jot_auth::config& c) {
     jot_auth::user_db users({}, 0, c.allow_weak_hashes);
     if (!c.users_file.empty()) users.load_file(c.users_file, jot_examples::read_text_file(c.users_file));
     for (const auto& u : c.users) users.add_spec(u);
-    if (users.empty()) say("warning: no users (--users FILE or --user NAME:PASSWORD); every login fails");
+    if (users.empty())
+        log.note("no users (--users FILE or --user NAME:PASSWORD); every login fails",
+                 jot_examples::log_level::warn);
     jot_auth::client_db clients;
     for (const auto& spec : c.clients) clients.add_spec(spec);
 
@@ -100,8 +102,8 @@ int run(jot_auth::config& c) {
         .on_event =
             [&log](const jot::lifecycle_event& e) {
                 // Ids only: the event never holds a token or a secret.
-                log.note(std::string("event ") + jot::name(e.kind) + " sub=" + e.subject +
-                         " family=" + e.family_id + " generation=" + std::to_string(e.generation));
+                log.event(jot::name(e.kind),
+                          {{"sub", e.subject}, {"family", e.family_id}, {"generation", e.generation}});
             },
     };
     const auto shared_store = std::make_shared<jot::any_store>(store);
@@ -130,7 +132,8 @@ int run(jot_auth::config& c) {
             try {
                 keys.rotate();
             } catch (const std::exception& e) {
-                log.note(std::string("SIGHUP: key rotation failed: ") + e.what());
+                log.note(std::string("SIGHUP: key rotation failed: ") + e.what(),
+                         jot_examples::log_level::error);
             }
         });
     maintenance background(svc, keys, c, log);
@@ -138,8 +141,9 @@ int run(jot_auth::config& c) {
         keys.ring()->active_kid() + "), " + std::to_string(users.size()) + " users, " +
         std::to_string(clients.size()) + " introspection clients");
     if (server.connection_limit() < c.http.max_connections)
-        say("warning: the open-file limit allows only " + std::to_string(server.connection_limit()) +
-            " connections");
+        log.note(
+            "the open-file limit allows only " + std::to_string(server.connection_limit()) + " connections",
+            jot_examples::log_level::warn);
     say("auth_server listening on http://" + c.host + ":" + std::to_string(port));
     server.run();
     say("auth_server stopped");
@@ -168,13 +172,13 @@ int main(int argc, char** argv) {
         }
         return run(c);
     } catch (const jot_examples::config_error& e) {
-        std::fprintf(stderr, "auth_server: %s\n", e.what());
+        jot_examples::access_log::report(c.log_format, "auth_server", e.what());
         return 2;
     } catch (const jot::setup_error& e) {
-        std::fprintf(stderr, "auth_server: %s\n", e.what());
+        jot_examples::access_log::report(c.log_format, "auth_server", e.what());
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "auth_server: %s\n", e.what());
+        jot_examples::access_log::report(c.log_format, "auth_server", e.what());
         return 1;
     }
 }

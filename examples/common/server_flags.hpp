@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "../http/options.hpp"
+#include "access_log.hpp"
 #include "config.hpp"
 
 namespace jot_examples {
@@ -43,6 +44,18 @@ inline void add_server_flags(CLI::App& app, http::server_options& o) {
                 return d && d->count() <= 4 ? std::string() : std::string("at most 4s");
             },
             "DURATION<=4s"));
+}
+
+/// Adds --log-format text|json (JOT_LOG_FORMAT).
+inline void add_log_flag(CLI::App& app, log_format& format) {
+    app.add_option_function<std::string>(
+           "--log-format",
+           [&format](const std::string& v) { format = v == "json" ? log_format::json : log_format::text; },
+           "log lines as text, or as one JSON object per line")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->envname(env_name("--log-format"))
+        ->type_name("text|json")
+        ->default_str("text");
 }
 
 }  // namespace jot_examples

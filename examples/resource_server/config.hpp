@@ -34,7 +34,8 @@ struct config {
     std::chrono::seconds jwks_wait{30};
     std::chrono::seconds leeway{0};
     std::size_t verify_cache = 10000;
-    jot_examples::http::server_options http{.max_body_bytes = 4096};  // --threads, timeouts, limits
+    jot_examples::http::server_options http{.max_body_bytes = 4096};       // --threads, timeouts, limits
+    jot_examples::log_format log_format = jot_examples::log_format::text;  // --log-format
 };
 
 /// Parses flags over JOT_* variables over the .env file. Returns an exit status for --help and for
@@ -78,6 +79,7 @@ struct config {
     add_config(app, "--verify-cache", c.verify_cache,
                "verified tokens remembered until they expire (0: off)");
     jot_examples::add_server_flags(app, c.http);
+    jot_examples::add_log_flag(app, c.log_format);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -64,12 +64,28 @@ jot::result<jot::jwks_response> fetch_jwks(const jot::jwks_request& r) {
 
 int run(const jot_resource::config& c) {
     namespace http = jot_examples::http;
-    jot_examples::access_log log(stdout);
+    jot_examples::access_log log(stdout, c.log_format);
     const auto say = [&log](const std::string& s) { log.note(s); };
 
+    const auto posts = load_posts(c.posts_file);
+    // The answer for a token that verified, once its revocation check (if any) is done.
+    const auto posts_for = [&posts](const std::string& subject, const jot::result<void>& revocation) {
+        http::response res;
+        if (!revocation) {
+            if (revocation.error() == jot::condition::store_failure)
+                http::send_error(res, 503, "temporarily_unavailable", "the revocation store is unavailable");
+            else
+                http::send_bearer_challenge(res, "the access token was revoked");
+            return res;
+        }
+        const auto it = posts.find(subject);
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
+        return res;
+    };
+    // Declared after what its callbacks use: destroying it answers the lookups still in flight.
     std::optional<jot::any_store> store;
     if (!c.store.empty()) store = jot_examples::open_store(c.store);
-    const auto posts = load_posts(c.posts_file);
 
     // RFC 9068 access tokens of the auth server, by the rule the auth server issues them with.
     jot::remote_jwks keys(
@@ -79,12 +95,16 @@ int run(const jot_resource::config& c) {
          .max_staleness = c.jwks_max_staleness,
          .cache_capacity = c.verify_cache,
          .background_refresh = true,
-         .on_failure = [&say](const jot::jwks_failure& f) { say(jot::describe(f)); },
+         .on_failure =
+             [&log](const jot::jwks_failure& f) {
+                 log.note(jot::describe(f), jot_examples::log_level::warn);
+             },
          .on_keys = [&say](std::size_t n) { say("jwks: loaded " + std::to_string(n) + " key(s)"); }});
     const auto give_up = std::chrono::steady_clock::now() + c.jwks_wait;
     while (keys.refresh()) {
         if (std::chrono::steady_clock::now() >= give_up) {
-            std::fprintf(stderr, "resource_server: no usable JWKS from %s\n", c.jwks_url.c_str());
+            jot_examples::access_log::report(c.log_format, "resource_server",
+                                             "no usable JWKS from " + c.jwks_url);
             return 1;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -115,21 +135,6 @@ int run(const jot_resource::config& c) {
             return res;
         },
         http::execution::io_thread);
-    // The answer for a token that verified, once its revocation check (if any) is done.
-    const auto posts_for = [&posts](const std::string& subject, const jot::result<void>& revocation) {
-        http::response res;
-        if (!revocation) {
-            if (revocation.error() == jot::condition::store_failure)
-                http::send_error(res, 503, "temporarily_unavailable", "the revocation store is unavailable");
-            else
-                http::send_bearer_challenge(res, "the access token was revoked");
-            return res;
-        }
-        const auto it = posts.find(subject);
-        res.set_header("Cache-Control", "no-store");
-        res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
-        return res;
-    };
     // Verification is CPU work and stays on the I/O thread, unless the keys need a fetch first. A
     // revocation check asks the store: through a store that answers asynchronously (Redis) the I/O thread
     // hands the lookup over and answers when the store calls back; through one that blocks, the handler
@@ -207,13 +212,13 @@ int main(int argc, char** argv) {
     try {
         return run(c);
     } catch (const jot_examples::config_error& e) {
-        std::fprintf(stderr, "resource_server: %s\n", e.what());
+        jot_examples::access_log::report(c.log_format, "resource_server", e.what());
         return 2;
     } catch (const jot::setup_error& e) {
-        std::fprintf(stderr, "resource_server: %s\n", e.what());
+        jot_examples::access_log::report(c.log_format, "resource_server", e.what());
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "resource_server: %s\n", e.what());
+        jot_examples::access_log::report(c.log_format, "resource_server", e.what());
         return 1;
     }
 }

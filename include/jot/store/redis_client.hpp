@@ -104,10 +104,12 @@ inline redis_endpoint parse_redis_url(std::string_view url) {
             a.host = std::string(text.substr(1, close - 1));
             text = text.substr(close + 1);
             if (!text.empty() && !text.starts_with(':')) throw bad("unexpected text after the host");
+            if (text == ":") throw bad("the port must be in [1, 65535]");
             if (!text.empty()) port = text.substr(1);
         } else if (const auto colon = text.find(':'); colon != std::string_view::npos) {
             a.host = std::string(text.substr(0, colon));
             port = text.substr(colon + 1);
+            if (port.empty()) throw bad("the port must be in [1, 65535]");
         } else {
             a.host = std::string(text);
         }
@@ -350,7 +352,7 @@ inline std::unique_ptr<redis_connection> connect_to(const redis_endpoint& e,
                 continue;
             }
             const auto port = parse_decimal<int>({r->element[1]->str, r->element[1]->len});
-            if (!port) {
+            if (!port || *port < 1 || *port > 65535) {
                 why = "a sentinel named an unreadable port";
                 continue;
             }

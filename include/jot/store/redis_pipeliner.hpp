@@ -31,7 +31,8 @@ namespace jot::inline v0::detail {
 ///
 /// Each submission's `done` is called exactly once: on the pipeliner's thread with the submission's replies
 /// (error replies included) or with store_unavailable when its batch failed (the connection broke, timed out
-/// or could not be opened; the next batch opens a new one); or on the submitting thread, before submit()
+/// or could not be opened: then every submission waiting fails with it, and the next batch opens a new
+/// connection); or on the submitting thread, before submit()
 /// returns, with store_unavailable when `max_queued` submissions are already waiting or the pipeliner is
 /// stopping. Submissions waiting at destruction get store_unavailable. `done` must not throw, and should
 /// not block: every later submission waits for it. Thread-safe.
@@ -121,15 +122,17 @@ private:
     }
 
     void send(std::vector<job>& batch) {
-        all_.clear();
-        for (const auto& j : batch)
-            all_.insert(all_.end(), std::make_move_iterator(j.cmds.begin()),
-                        std::make_move_iterator(j.cmds.end()));
         std::vector<redis_reply> replies;
         try {
-            if (conn_ && conn_->broken()) conn_.reset();
+            all_.clear();
+            for (const auto& j : batch)
+                all_.insert(all_.end(), std::make_move_iterator(j.cmds.begin()),
+                            std::make_move_iterator(j.cmds.end()));
+            // A connection the server closed while idle (a restart, a failover) is replaced first.
+            if (conn_ && (conn_->broken() || !conn_->idle_and_open())) conn_.reset();
             if (!conn_) conn_ = connect_();
             replies = conn_->pipeline(all_);
+            conn_->mark_released();
         } catch (const redis_failure& f) {
             return fail(batch, f.code);
         } catch (const std::exception&) {  // out of memory, with replies unread
@@ -142,9 +145,17 @@ private:
         }
     }
 
+    // The batch, and every submission waiting now, fail: behind a dead or frozen server each would
+    // otherwise wait for a timeout of its own.
     void fail(std::vector<job>& batch, errc why) {
         conn_.reset();
+        std::deque<job> waiting;
+        {
+            const std::lock_guard lock(m_);
+            waiting.swap(queue_);
+        }
         for (auto& j : batch) j.done(why);
+        for (auto& j : waiting) j.done(why);
     }
 
     const connector connect_;

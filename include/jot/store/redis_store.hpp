@@ -9,6 +9,7 @@
 #include <cstddef>             // std::size_t
 #include <cstdint>             // std::int64_t, std::uint64_t
 #include <cstring>             // std::memcpy
+#include <exception>           // std::exception
 #include <iterator>            // std::make_move_iterator
 #include <memory>              // std::unique_ptr
 #include <mutex>               // std::mutex, std::unique_lock
@@ -486,12 +487,18 @@ public:
         pipeliner_.submit(
             lookup_commands(jti, subject, sid),
             [has_sid = !sid.empty(), now, done = std::move(done)](result<std::span<detail::redis_reply>> r) {
-                if (!r) return done(r.error());
-                try {
-                    done(lookup_from(*r, has_sid, now));
-                } catch (const detail::redis_failure& e) {
-                    done(e.code);
+                result<access_lookup> out = errc::store_unavailable;
+                if (!r) {
+                    out = r.error();
+                } else {
+                    try {
+                        out = lookup_from(*r, has_sid, now);
+                    } catch (const detail::redis_failure& e) {
+                        out = e.code;
+                    } catch (const std::exception&) {  // out of memory: store_unavailable
+                    }
                 }
+                done(std::move(out));
             });
     }
 

@@ -232,6 +232,56 @@ async function revocationHonoured(auth, rs) {
     assertBearerChallenge(await posts(rs, c.body.access_token));
 }
 
+describe('logs', () => {
+    test('--log-format json: every line of both servers is a JSON object with stable fields, and no token', async () => {
+        const auth = await startAuth(['--log-format', 'json']);
+        const rs = await startResource(auth, ['--log-format', 'json']);
+        const l = await login(auth);
+        assert.equal((await posts(rs, l.body.access_token)).status, 200);
+        const r = await refreshForm(auth, l.body.refresh_token);
+        assert.equal(r.status, 200);
+        assertInvalidGrant(await refreshForm(auth, l.body.refresh_token));  // reuse: the family is revoked
+        assert.equal((await call(`${auth.url}/nope`)).status, 404);
+        await auth.waitFor(/"event":"reuse_detected"/);
+        for (const server of [auth, rs]) assert.equal((await server.stop()).code, 0);
+        const secrets = [l.body.access_token, l.body.refresh_token, r.body.access_token, r.body.refresh_token, 'kyle-password'];
+        const events = new Set();
+        for (const server of [auth, rs]) {
+            const lines = (server.output + server.errors).split('\n').filter((x) => x !== '');
+            assert.ok(lines.length >= 4, server.output);
+            for (const line of lines) {
+                const o = JSON.parse(line);  // throws on a line that is not JSON
+                assert.equal(typeof o, 'object', line);
+                assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, line);
+                assert.ok(['info', 'warn', 'error'].includes(o.level), line);
+                assert.equal(typeof o.event, 'string', line);
+                if (o.event === 'request') {
+                    assert.equal(typeof o.route, 'string', line);
+                    assert.equal(typeof o.status, 'number', line);
+                    assert.equal(typeof o.duration_ms, 'number', line);
+                    assert.equal(o.peer, '127.0.0.1', line);
+                }
+                for (const s of secrets) assert.ok(!line.includes(s), `a secret in: ${line}`);
+                events.add(`${o.event} ${o.route ?? ''} ${o.status ?? ''}`.trim());
+            }
+        }
+        for (const e of ['issued', 'rotated', 'reuse_detected', 'request /login 200', 'request /token 200', 'request /token 400', 'request /nope 404', 'request /posts 200'])
+            assert.ok(events.has(e), `no ${e} in ${[...events].join(', ')}`);
+    });
+
+    test('--log-format json reports a start-up failure as JSON too; a bad --log-format is refused', async () => {
+        const bad = spawnSync(AUTH, ['--log-format', 'json', '--store', 'sqlite:/proc/no/such/dir/jot.db'], { cwd: freshDir(), env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
+        assert.notEqual(bad.status, 0);
+        const line = JSON.parse(bad.stderr.trim().split('\n').pop());
+        assert.equal(line.level, 'error');
+        assert.equal(line.event, 'exit');
+        assert.equal(line.program, 'auth_server');
+        const wrong = spawnSync(RESOURCE, ['--log-format', 'xml'], { env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
+        assert.equal(wrong.status, 2);
+        assert.match(wrong.stderr, /--log-format/);
+    });
+});
+
 describe('introspection (RFC 7662)', () => {
     test('needs client Basic authentication and reports claims or inactive', async () => {
         const auth = await startAuth();
