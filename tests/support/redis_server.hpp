@@ -195,7 +195,11 @@ private:
 
     bool answers_ping() const {
         timeval tv{0, 200'000};
-        redisContext* c = redisConnectUnixWithTimeout(socket_path().c_str(), tv);
+        return pongs(redisConnectUnixWithTimeout(socket_path().c_str(), tv));
+    }
+
+    // Whether the server behind `c` (taken, and freed) answers PING with PONG.
+    static bool pongs(redisContext* c) {
         bool ok = false;
         if (c && !c->err) {
             auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
@@ -317,15 +321,7 @@ public:
 private:
     bool answers_ping() const {
         timeval tv{0, 200'000};
-        redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
-        bool ok = false;
-        if (c && !c->err) {
-            auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
-            ok = r && r->type == REDIS_REPLY_STATUS;
-            if (r) freeReplyObject(r);
-        }
-        if (c) redisFree(c);
-        return ok;
+        return redis_server::pongs(redisConnectWithTimeout("127.0.0.1", port_, tv));
     }
 
     std::filesystem::path dir_;
