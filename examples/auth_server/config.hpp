@@ -55,6 +55,7 @@ struct config {
         std::chrono::minutes{2};                // a new key is in the JWKS this long first
     jot_examples::http::server_options http{};  // --threads, --max-connections, timeouts, limits
     jot_examples::log_format log_format = jot_examples::log_format::text;  // --log-format
+    std::string metrics_listen;  // --metrics-listen: "" (the public listener), "off" or HOST:PORT
     bool hash_password = false;  // print the Argon2id hash of a password read on standard input, then exit
 };
 
@@ -125,6 +126,7 @@ struct config {
                  "a new signing key is published this long before it signs (at least --jwks-max-age)", true);
     jot_examples::add_server_flags(app, c.http);
     jot_examples::add_log_flag(app, c.log_format);
+    jot_examples::add_metrics_flag(app, c.metrics_listen);
     app.add_flag("--hash-password", c.hash_password,
                  "read a password on standard input, print its Argon2id hash for a --users file, exit");
     try {

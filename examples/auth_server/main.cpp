@@ -15,6 +15,8 @@
 #include <jot/token_service.hpp>
 
 #include "../common/access_log.hpp"
+#include "../common/metrics_endpoint.hpp"
+#include "../common/service_metrics.hpp"
 #include "../common/signals.hpp"
 #include "../common/store.hpp"
 #include "../http/server.hpp"
@@ -76,7 +78,14 @@ int run(jot_auth::config& c) {
     const auto say = [&log](const std::string& s) { log.note(s); };
 
     const auto alg = *jot::algorithm_from_name(c.alg);
-    auto store = jot_examples::open_store(c.store);
+    jot_examples::store_metrics store_calls;
+    jot_examples::lifecycle_metrics lifecycle;
+    jot_examples::metrics::counter_set logins{
+        "jot_login_attempts_total",
+        "POST /login attempts with a username and a password, by outcome (throttled: refused by the login "
+        "throttle without checking the password).",
+        "outcome", jot_examples::enum_names(jot_auth::login_outcome::store_error)};
+    const auto store = jot_examples::open_store(c.store).observed(store_calls.observer());
     // A retired key verifies for as long as any token it signed can live, plus a minute.
     const auto retain = c.access_ttl + c.leeway + std::chrono::minutes{1};
     jot_auth::key_directory keys(c.keys, alg, retain, say, c.key_publish_lead);
@@ -100,7 +109,8 @@ int run(jot_auth::config& c) {
         .max_sessions = c.max_sessions,
         .leeway = c.leeway,
         .on_event =
-            [&log](const jot::lifecycle_event& e) {
+            [&log, &lifecycle](const jot::lifecycle_event& e) {
+                lifecycle.count(e);
                 // Ids only: the event never holds a token or a secret.
                 log.event(jot::name(e.kind),
                           {{"sub", e.subject}, {"family", e.family_id}, {"generation", e.generation}});
@@ -114,14 +124,22 @@ int run(jot_auth::config& c) {
                                                   .backoff_cap = c.login_throttle_window});
 
     jot_examples::http::router router;
-    jot_auth::auth_routes routes(svc, limit, users, clients,
-                                 {.client_id = c.client_id,
-                                  .cookie_secure = c.cookie_secure,
-                                  .demo_api = c.demo_api,
-                                  .allowed_origins = c.allowed_origins,
-                                  .jwks_max_age = c.jwks_max_age});
+    jot_auth::auth_routes routes(
+        svc, limit, users, clients,
+        {.client_id = c.client_id,
+         .cookie_secure = c.cookie_secure,
+         .demo_api = c.demo_api,
+         .allowed_origins = c.allowed_origins,
+         .jwks_max_age = c.jwks_max_age,
+         .on_login = [&logins](jot_auth::login_outcome o) { logins[static_cast<std::size_t>(o)].add(); }});
     routes.install(router, c.store != "memory");
+    jot_examples::metrics::registry metrics;
+    jot_examples::metrics_endpoint metrics_at(c.metrics_listen, metrics, router, log);
     jot_examples::http::server server(c.http, router, log);
+    metrics.add([&server](std::string& out) { server.write_metrics(out); });
+    metrics.add([&lifecycle](std::string& out) { lifecycle.write(out); });
+    metrics.add([&logins](std::string& out) { logins.write(out); });
+    metrics.add([&store_calls](std::string& out) { store_calls.write(out); });
     const auto port = server.listen(c.host, static_cast<unsigned short>(c.port));
     jot_examples::watch_signals(
         [&server, &log](int sig) {
@@ -144,8 +162,10 @@ int run(jot_auth::config& c) {
         log.note(
             "the open-file limit allows only " + std::to_string(server.connection_limit()) + " connections",
             jot_examples::log_level::warn);
+    say(metrics_at.start());
     say("auth_server listening on http://" + c.host + ":" + std::to_string(port));
     server.run();
+    metrics_at.stop();
     say("auth_server stopped");
     return 0;
 }

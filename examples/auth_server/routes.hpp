@@ -9,6 +9,7 @@
 #include <array>        // std::array
 #include <chrono>       // std::chrono::seconds
 #include <cstdint>      // std::int64_t
+#include <functional>   // std::function
 #include <map>          // std::map
 #include <optional>     // std::optional
 #include <span>         // std::span
@@ -78,6 +79,26 @@ private:
     std::map<std::string, std::array<unsigned char, 32>> clients_;
 };
 
+/// How a POST /login with a username and a password ended.
+enum class login_outcome { success, invalid_credentials, throttled, busy, store_error };
+
+/// The name of a login outcome as written in the enum, e.g. "throttled".
+[[nodiscard]] constexpr const char* name(login_outcome o) noexcept {
+    switch (o) {
+        case login_outcome::success:
+            return "success";
+        case login_outcome::invalid_credentials:
+            return "invalid_credentials";
+        case login_outcome::throttled:
+            return "throttled";
+        case login_outcome::busy:
+            return "busy";
+        case login_outcome::store_error:
+            return "store_error";
+    }
+    return "unknown";
+}
+
 /// What the routes need besides the token service.
 struct route_options {
     std::string client_id = "jot-example-web";
@@ -86,7 +107,8 @@ struct route_options {
     /// Origins besides the server's own (its Host) whose pages may POST /login and /logout, e.g.
     /// "https://app.example".
     std::vector<std::string> allowed_origins{};
-    std::chrono::seconds jwks_max_age{60};  // Cache-Control max-age of the JWKS
+    std::chrono::seconds jwks_max_age{60};          // Cache-Control max-age of the JWKS
+    std::function<void(login_outcome)> on_login{};  // told how each login ended (metrics); thread-safe
 };
 
 /// The endpoints of the auth server. Every handler is thread-safe (the service, users and clients are).
@@ -154,8 +176,9 @@ private:
         // Guessing stops here: past the failures allowed, the answer is 429 whatever the password, and the
         // password is not even checked. Counters are per (user, client address) and per user.
         const auto allowed = throttle_.check(*user, req.peer());
-        if (!allowed) return store_failure(res, allowed.error());
+        if (!allowed) return login_failed(res, allowed.error());
         if (!allowed->allowed) {
+            tell(login_outcome::throttled);
             res.set_header("Retry-After",
                            std::to_string(allowed->retry_after(std::chrono::system_clock::now()).count()));
             http::send_error(res, 429, "too_many_attempts", "too many failed logins; try again later");
@@ -163,6 +186,7 @@ private:
         }
         const auto verdict = users_.verify(*user, *password);
         if (verdict == user_db::verdict::busy) {
+            tell(login_outcome::busy);
             res.set_header("Retry-After", "1");
             http::send_error(res, 503, "temporarily_unavailable",
                              "too many logins at once; try again shortly");
@@ -170,17 +194,16 @@ private:
         }
         if (verdict != user_db::verdict::match) {
             if (const auto counted = throttle_.record_failure(*user, req.peer()); !counted)
-                return store_failure(res, counted.error());
+                return login_failed(res, counted.error());
+            tell(login_outcome::invalid_credentials);
             http::send_error(res, 401, "invalid_credentials", "wrong username or password");
             return;
         }
         if (const auto cleared = throttle_.record_success(*user, req.peer()); !cleared)
-            return store_failure(res, cleared.error());
+            return login_failed(res, cleared.error());
         const auto issued = svc_.login(*user, o_.client_id);
-        if (!issued) {
-            store_failure(res, issued.error());
-            return;
-        }
+        if (!issued) return login_failed(res, issued.error());
+        tell(login_outcome::success);
         set_refresh_cookie(res, *issued);
         send_tokens(res, *issued, true);
     }
@@ -487,6 +510,15 @@ private:
         }
         if (foreign) http::send_error(res, 403, "invalid_request", "cross-site requests are refused here");
         return foreign;
+    }
+
+    void tell(login_outcome o) const {
+        if (o_.on_login) o_.on_login(o);
+    }
+
+    void login_failed(http::response& res, std::error_code ec) const {
+        tell(login_outcome::store_error);
+        store_failure(res, ec);
     }
 
     static void store_failure(http::response& res, std::error_code ec) {

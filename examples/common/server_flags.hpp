@@ -9,6 +9,7 @@
 #include "../http/options.hpp"
 #include "access_log.hpp"
 #include "config.hpp"
+#include "listen_address.hpp"
 
 namespace jot_examples {
 
@@ -56,6 +57,23 @@ inline void add_log_flag(CLI::App& app, log_format& format) {
         ->envname(env_name("--log-format"))
         ->type_name("text|json")
         ->default_str("text");
+}
+
+/// Adds --metrics-listen HOST:PORT|off (JOT_METRICS_LISTEN): where GET /metrics is served.
+inline void add_metrics_flag(CLI::App& app, std::string& listen) {
+    add_config(app, "--metrics-listen", listen,
+               "serve GET /metrics on this HOST:PORT instead of the public listener, or \"off\"")
+        ->type_name("HOST:PORT|off")
+        ->check(CLI::Validator(
+            [](const std::string& text) {
+                try {
+                    (void)parse_metrics_listen(text);
+                    return std::string();
+                } catch (const config_error& e) {
+                    return std::string(e.what());
+                }
+            },
+            ""));
 }
 
 }  // namespace jot_examples

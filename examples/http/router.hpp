@@ -2,6 +2,7 @@
 // Routes (method, path) to handlers, and answers what no route takes (404, 405) as the handlers would.
 #pragma once
 
+#include <cstddef>      // std::size_t
 #include <exception>    // std::exception
 #include <functional>   // std::function
 #include <future>       // std::promise
@@ -32,6 +33,7 @@ struct route {
     std::string method, path;
     handler serve;
     execution where = execution::work_pool;
+    std::size_t id = 0;  // its position in router::routes()
 };
 
 /// Exact-match routes by method and path, and a hook that sees every answer (CORS headers, for one).
@@ -42,7 +44,7 @@ public:
     void add(std::string_view method, std::string_view path, handler h,
              execution where = execution::work_pool) {
         if (find_exact(method, path)) throw std::logic_error("router: a route is defined twice");
-        routes_.push_back({std::string(method), std::string(path), std::move(h), where});
+        routes_.push_back({std::string(method), std::string(path), std::move(h), where, routes_.size()});
     }
     void get(std::string_view path, handler h, execution where = execution::work_pool) {
         add("GET", path, std::move(h), where);
@@ -53,6 +55,9 @@ public:
 
     /// Called with every answer before it is sent, including 404s, 405s and the server's own errors.
     void on_answer(std::function<void(const request&, response&)> hook) { hook_ = std::move(hook); }
+
+    /// Every route, in the order added.
+    [[nodiscard]] const std::vector<route>& routes() const noexcept { return routes_; }
 
     /// The route for `req`, or null: then not_routed() answers it.
     [[nodiscard]] const route* find(const request& req) const { return find_exact(req.method(), req.path()); }

@@ -40,6 +40,7 @@
 #include "../common/access_log.hpp"
 #include "deferred.hpp"
 #include "options.hpp"
+#include "request_metrics.hpp"
 #include "router.hpp"
 #include "work_pool.hpp"
 
@@ -53,7 +54,11 @@ namespace jot_examples::http {
 class server {
 public:
     server(server_options o, const router& routes, access_log& log)
-        : o_(normalised(o)), routes_(routes), log_(log), pool_(o_.work_threads, o_.work_queue) {
+        : o_(normalised(o)),
+          routes_(routes),
+          log_(log),
+          metrics_(routes),
+          pool_(o_.work_threads, o_.work_queue) {
         for (std::size_t i = 0; i < o_.io_threads; ++i) threads_.push_back(std::make_unique<io_thread>());
         acceptor_.emplace(threads_.front()->ioc);
         retry_.emplace(threads_.front()->ioc);
@@ -125,6 +130,23 @@ public:
     /// Connections open now.
     [[nodiscard]] std::size_t open_connections() const noexcept { return open_.load(); }
 
+    /// The server's metrics in the Prometheus text format: requests by route and status, their latency,
+    /// open connections, connections refused over the limit, and the work pool's queue. Thread-safe.
+    void write_metrics(std::string& out) const {
+        metrics_.write(out);
+        metrics::family(out, "jot_http_open_connections", "gauge", "Connections open now.");
+        metrics::histogram::sample(out, "jot_http_open_connections", "", open_.load());
+        metrics::family(out, "jot_http_connections_refused_total", "counter",
+                        "Connections answered 503 and closed at once because max_connections were open.");
+        metrics::histogram::sample(out, "jot_http_connections_refused_total", "", refused_.value());
+        metrics::family(out, "jot_http_work_queue_depth", "gauge",
+                        "Jobs waiting for a work thread (password hashing, blocking store calls).");
+        metrics::histogram::sample(out, "jot_http_work_queue_depth", "", pool_.queued());
+        metrics::family(out, "jot_http_work_queue_capacity", "gauge",
+                        "Jobs that may wait for a work thread; beyond, the answer is 503.");
+        metrics::histogram::sample(out, "jot_http_work_queue_capacity", "", o_.work_queue);
+    }
+
 private:
     class session;
     using tcp = boost::asio::ip::tcp;
@@ -182,7 +204,8 @@ private:
     void accept();
 
     /// Over the connection limit: a 503 written without waiting (it fits any socket buffer), then close.
-    static void refuse_busy(tcp::socket& socket) {
+    void refuse_busy(tcp::socket& socket) {
+        refused_.add();
         static constexpr std::string_view busy =
             "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
             "Content-Type: application/json\r\nContent-Length: 80\r\n\r\n"
@@ -197,6 +220,8 @@ private:
     const server_options o_;
     const router& routes_;
     access_log& log_;
+    request_metrics metrics_;
+    metrics::counter refused_;
     work_pool pool_;
     std::shared_ptr<delivery_gate> gate_ = std::make_shared<delivery_gate>();
     std::vector<std::unique_ptr<io_thread>> threads_;
@@ -258,6 +283,7 @@ private:
     void read_head() {
         phase_ = phase::reading;
         started_ = std::chrono::steady_clock::now();
+        slot_ = server_.metrics_.refused_slot();
         stream_.expires_after(o().header_timeout);
         boost::beast::http::async_read_header(
             stream_, buffer_, *parser_,
@@ -330,6 +356,7 @@ private:
         stream_.expires_never();
         request req(parser_->release(), peer_);
         const route* r = server_.routes_.find(req);
+        slot_ = server_.metrics_.slot_of(r);
         if (!r) return finish(req, server_.routes_.not_routed(req));
         if (r->where == execution::io_thread) {
             response res = router::call(*r, req);
@@ -389,7 +416,9 @@ private:
         const bool keep = !close_after_answer_ && !thread_.draining;
         msg->keep_alive(keep);
         msg->prepare_payload();
-        server_.log_.request(peer_, method, path, res.status, std::chrono::steady_clock::now() - started_);
+        const auto took = std::chrono::steady_clock::now() - started_;
+        server_.log_.request(peer_, method, path, res.status, took);
+        server_.metrics_.record(slot_, res.status, took);
         phase_ = phase::answering;
         stream_.expires_after(o().write_timeout);
         bh::async_write(stream_, *msg, [self = shared_from_this(), msg, keep](auto ec, std::size_t) {
@@ -438,6 +467,7 @@ private:
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     std::string peer_;
     std::chrono::steady_clock::time_point started_{};
+    std::size_t slot_ = 0;  // the request's in request_metrics
     phase phase_ = phase::idle;
     bool close_after_answer_ = false;
     bool closed_ = false;

@@ -36,6 +36,7 @@ struct config {
     std::size_t verify_cache = 10000;
     jot_examples::http::server_options http{.max_body_bytes = 4096};       // --threads, timeouts, limits
     jot_examples::log_format log_format = jot_examples::log_format::text;  // --log-format
+    std::string metrics_listen;  // --metrics-listen: "" (the public listener), "off" or HOST:PORT
 };
 
 /// Parses flags over JOT_* variables over the .env file. Returns an exit status for --help and for
@@ -80,6 +81,7 @@ struct config {
                "verified tokens remembered until they expire (0: off)");
     jot_examples::add_server_flags(app, c.http);
     jot_examples::add_log_flag(app, c.log_format);
+    jot_examples::add_metrics_flag(app, c.metrics_listen);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

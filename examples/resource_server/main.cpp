@@ -17,6 +17,8 @@
 #include <jot/remote_jwks.hpp>
 
 #include "../common/access_log.hpp"
+#include "../common/metrics_endpoint.hpp"
+#include "../common/service_metrics.hpp"
 #include "../common/signals.hpp"
 #include "../common/store.hpp"
 #include "../http/client.hpp"
@@ -48,14 +50,24 @@ std::map<std::string, std::string> load_posts(const std::string& path) {
 }
 
 /// The remote JWKS source's fetch, on the layer's HTTP client: GET with If-None-Match, within the timeout.
-jot::result<jot::jwks_response> fetch_jwks(const jot::jwks_request& r) {
+jot::result<jot::jwks_response> fetch_jwks(const jot::jwks_request& r, jot_examples::jwks_metrics& m) {
     namespace http = jot_examples::http;
+    using outcome = jot_examples::jwks_metrics::fetch_outcome;
+    const auto start = std::chrono::steady_clock::now();
     http::get_options o{.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(r.timeout),
                         .read_timeout = std::chrono::duration_cast<std::chrono::seconds>(r.timeout),
                         .max_body_bytes = 256 * 1024};
     if (!r.if_none_match.empty()) o.headers.emplace_back("If-None-Match", std::string(r.if_none_match));
     auto got = http::get(r.url, o);
-    if (!got.error.empty()) return std::make_error_code(std::errc::io_error);
+    const auto took = std::chrono::steady_clock::now() - start;
+    if (!got.error.empty()) {
+        m.fetched(outcome::error, took);
+        return std::make_error_code(std::errc::io_error);
+    }
+    m.fetched(got.status == 200   ? outcome::ok
+              : got.status == 304 ? outcome::not_modified
+                                  : outcome::other_status,
+              took);
     return jot::jwks_response{.status = got.status,
                               .body = std::move(got.body),
                               .cache_control = std::move(got.cache_control),
@@ -83,23 +95,30 @@ int run(const jot_resource::config& c) {
         res.set_content(it == posts.end() ? std::string("[]") : it->second, "application/json");
         return res;
     };
+    jot_examples::store_metrics store_calls;
+    jot_examples::jwks_metrics jwks;
     // Declared after what its callbacks use: destroying it answers the lookups still in flight.
     std::optional<jot::any_store> store;
-    if (!c.store.empty()) store = jot_examples::open_store(c.store);
+    if (!c.store.empty()) store = jot_examples::open_store(c.store).observed(store_calls.observer());
 
     // RFC 9068 access tokens of the auth server, by the rule the auth server issues them with.
-    jot::remote_jwks keys(
-        c.jwks_url, jot::access_token_policy(c.issuer, {c.audience}, c.leeway), fetch_jwks,
-        {.min_interval = c.jwks_min_interval,
-         .max_max_age = std::max(c.jwks_refresh, c.jwks_min_interval),
-         .max_staleness = c.jwks_max_staleness,
-         .cache_capacity = c.verify_cache,
-         .background_refresh = true,
-         .on_failure =
-             [&log](const jot::jwks_failure& f) {
-                 log.note(jot::describe(f), jot_examples::log_level::warn);
-             },
-         .on_keys = [&say](std::size_t n) { say("jwks: loaded " + std::to_string(n) + " key(s)"); }});
+    jot::remote_jwks keys(c.jwks_url, jot::access_token_policy(c.issuer, {c.audience}, c.leeway),
+                          [&jwks](const jot::jwks_request& r) { return fetch_jwks(r, jwks); },
+                          {.min_interval = c.jwks_min_interval,
+                           .max_max_age = std::max(c.jwks_refresh, c.jwks_min_interval),
+                           .max_staleness = c.jwks_max_staleness,
+                           .cache_capacity = c.verify_cache,
+                           .background_refresh = true,
+                           .on_failure =
+                               [&log, &jwks](const jot::jwks_failure& f) {
+                                   jwks.failed(f);
+                                   log.note(jot::describe(f), jot_examples::log_level::warn);
+                               },
+                           .on_keys =
+                               [&say, &jwks](std::size_t n) {
+                                   jwks.loaded(n);
+                                   say("jwks: loaded " + std::to_string(n) + " key(s)");
+                               }});
     const auto give_up = std::chrono::steady_clock::now() + c.jwks_wait;
     while (keys.refresh()) {
         if (std::chrono::steady_clock::now() >= give_up) {
@@ -186,7 +205,12 @@ int run(const jot_resource::config& c) {
         },
         http::execution::io_thread);
 
+    jot_examples::metrics::registry metrics;
+    jot_examples::metrics_endpoint metrics_at(c.metrics_listen, metrics, router, log);
     http::server server(c.http, router, log);
+    metrics.add([&server](std::string& out) { server.write_metrics(out); });
+    metrics.add([&jwks](std::string& out) { jwks.write(out); });
+    if (store) metrics.add([&store_calls](std::string& out) { store_calls.write(out); });
     const auto port = server.listen(c.host, static_cast<unsigned short>(c.port));
     jot_examples::watch_signals(
         [&server, &log](int sig) {
@@ -197,8 +221,10 @@ int run(const jot_resource::config& c) {
     say("resource_server: jwks " + c.jwks_url + ", store " +
         (store ? store->description() : std::string("none")) + ", verify cache " +
         std::to_string(c.verify_cache));
+    say(metrics_at.start());
     say("resource_server listening on http://" + c.host + ":" + std::to_string(port));
     server.run();
+    metrics_at.stop();
     say("resource_server stopped");
     return 0;
 }

@@ -47,6 +47,27 @@ enum class jwks_failure_kind {
     no_usable_key,  // no key fits the allowed algorithms
 };
 
+/// The name of a failure kind as written in the enum, e.g. "not_jwks" (a metrics label, say).
+[[nodiscard]] constexpr const char* name(jwks_failure_kind k) noexcept {
+    switch (k) {
+        case jwks_failure_kind::fetch:
+            return "fetch";
+        case jwks_failure_kind::status:
+            return "status";
+        case jwks_failure_kind::too_large:
+            return "too_large";
+        case jwks_failure_kind::too_many_keys:
+            return "too_many_keys";
+        case jwks_failure_kind::not_jwks:
+            return "not_jwks";
+        case jwks_failure_kind::key_invalid:
+            return "key_invalid";
+        case jwks_failure_kind::no_usable_key:
+            return "no_usable_key";
+    }
+    return "unknown";
+}
+
 /// One failed refresh: its kind and the details that kind has.
 struct jwks_failure {
     jwks_failure_kind kind = jwks_failure_kind::fetch;

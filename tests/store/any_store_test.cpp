@@ -4,8 +4,11 @@
 
 #include "conformance.hpp"
 
+#include <chrono>  // std::chrono::steady_clock
 #include <memory>  // std::make_shared
+#include <mutex>   // std::mutex, std::lock_guard
 #include <string>  // std::string
+#include <vector>  // std::vector
 
 #if JOT_TEST_WITH_SQLITE
 #include <jot/store/sqlite_opener.hpp>
@@ -95,5 +98,57 @@ TEST_CASE("open_store opens redis:// and unix:// with redis_opener, hiding the p
     } catch (const jot::setup_error& e) {
         CHECK(std::string(e.what()).find("s3cret") == std::string::npos);
     }
+}
+#endif
+
+TEST_CASE("an observed any_store reports every call with its time and error, and still reaches its backend") {
+    auto memory = std::make_shared<jot::memory_store>();
+    const jot::any_store plain(memory, "memory");
+    std::vector<jot::store_call_report> seen;
+    std::mutex m;
+    const auto s = plain.observed([&](const jot::store_call_report& r) {
+        const std::lock_guard lock(m);
+        seen.push_back(r);
+    });
+    CHECK(s.description() == "memory");
+    CHECK(s.target<jot::memory_store>() == memory);  // seen through the observer
+    auto observed = s;                               // copies share the observer
+    REQUIRE(observed.deny_jti("j", jot::time_point::max()));
+    CHECK(observed.is_denied("j", jot::time_point{}).value());
+    CHECK(!observed.find_token("no-such-token").value());  // not found is a value, not an error
+    observed.lookup_access_async("j", "alice", "", jot::time_point{},
+                                 [](const jot::result<jot::access_lookup>& r) { CHECK(r); });
+    auto unplain = plain;
+    REQUIRE(unplain.deny_jti("k",
+                             jot::time_point::max()));  // the store observed() was called on stays unobserved
+    {
+        const std::lock_guard lock(m);
+        REQUIRE(seen.size() == 4);
+        CHECK(seen[0].call == jot::store_call::deny_jti);
+        CHECK(seen[1].call == jot::store_call::is_denied);
+        CHECK(seen[2].call == jot::store_call::find_token);
+        CHECK(seen[3].call == jot::store_call::lookup_access_async);
+        for (const auto& r : seen) {
+            CHECK(!r.error);
+            CHECK(r.took >= std::chrono::steady_clock::duration::zero());
+        }
+    }
+    CHECK(std::string(jot::name(jot::store_call::lookup_access_async)) == "lookup_access_async");
+    CHECK(std::string(jot::name(jot::store_call::clear_failures)) == "clear_failures");
+    CHECK_THROWS_AS((void)plain.observed({}), jot::setup_error);
+}
+
+#if JOT_TEST_WITH_REDIS
+TEST_CASE("an observed any_store reports a failed call's error") {
+    jot_test::redis_server redis({.tcp = true});
+    jot::store_call_report last{};
+    auto s = jot::open_store<jot::redis_opener>(redis.url()).observed([&](const jot::store_call_report& r) {
+        if (r.call == jot::store_call::deny_jti) last = r;
+    });
+    REQUIRE(s.deny_jti("i", jot::time_point::max()));
+    CHECK(!last.error);
+    redis.stop();
+    CHECK(!s.deny_jti("j", jot::time_point::max()));
+    CHECK(last.error == jot::condition::store_failure);
 }
 #endif

@@ -2,16 +2,18 @@
 // any_store: a refresh_store that holds any other model chosen at run time, and opening one from a URL.
 #pragma once
 
-#include <chrono>        // std::chrono::seconds
+#include <array>         // std::array
+#include <chrono>        // std::chrono::seconds, std::chrono::steady_clock
 #include <concepts>      // std::same_as, std::convertible_to
 #include <cstddef>       // std::size_t
+#include <functional>    // std::function
 #include <memory>        // std::shared_ptr, std::make_shared
 #include <optional>      // std::optional
 #include <string>        // std::string
 #include <string_view>   // std::string_view
-#include <system_error>  // std::errc, std::make_error_code
+#include <system_error>  // std::errc, std::error_code, std::make_error_code
 #include <type_traits>   // std::is_same_v, std::remove_cvref_t
-#include <utility>       // std::move
+#include <utility>       // std::move, std::forward
 #include <vector>        // std::vector
 
 #include "../error.hpp"
@@ -19,6 +21,52 @@
 #include "refresh_store.hpp"
 
 namespace jot::inline v0 {
+
+/// An operation of any_store, as named in refresh_store.hpp, for an observer (observed()).
+enum class store_call {
+    create_family,
+    rotate,
+    find_token,
+    find_family,
+    revoke_token,
+    revoke_family,
+    revoke_subject,
+    families_of,
+    deny_jti,
+    is_denied,
+    subject_not_before,
+    lookup_access,
+    lookup_access_async,
+    purge_expired,
+    dump,
+    add_failure,
+    failures,
+    clear_failures,
+};
+inline constexpr std::size_t store_call_count = static_cast<std::size_t>(store_call::clear_failures) + 1;
+
+/// The name of a store call as written in the enum, e.g. "lookup_access".
+[[nodiscard]] constexpr const char* name(store_call c) noexcept {
+    constexpr std::array<const char*, store_call_count> names = {
+        "create_family",      "rotate",         "find_token",          "find_family",   "revoke_token",
+        "revoke_family",      "revoke_subject", "families_of",         "deny_jti",      "is_denied",
+        "subject_not_before", "lookup_access",  "lookup_access_async", "purge_expired", "dump",
+        "add_failure",        "failures",       "clear_failures"};
+    return names[static_cast<std::size_t>(c)];
+}
+
+/// One finished store call: which, how long it took (an asynchronous lookup: until its callback), and its
+/// error, empty when it succeeded. A result that is a value (a token not found, a reuse detected) is not
+/// an error.
+struct store_call_report {
+    store_call call = store_call::rotate;
+    std::chrono::steady_clock::duration took{};
+    std::error_code error{};
+};
+
+/// Called after every call of an observed any_store, on the thread that finished the call. It must be
+/// thread-safe and quick, and must not throw.
+using store_observer = std::function<void(const store_call_report&)>;
 
 /// Any refresh_store behind one virtual call per operation, so that a server can choose its backend from
 /// configuration. It models access_lookup_store whatever it holds (see lookup_access in refresh_store.hpp).
@@ -99,8 +147,18 @@ public:
     /// The held backend if it is an S (for its own members, e.g. redis_store::options()), else null.
     template <class S>
     [[nodiscard]] std::shared_ptr<S> target() const noexcept {
-        const auto* m = dynamic_cast<const model<S>*>(impl_.get());
+        const auto* m = dynamic_cast<const model<S>*>(&impl_->held());
         return m ? m->s : nullptr;
+    }
+
+    /// The same backend, with `observer` told of every call made through the copy returned (metrics of
+    /// latency and errors, say). This store and its other copies stay unobserved. Throws setup_error for an
+    /// empty observer.
+    [[nodiscard]] any_store observed(store_observer observer) const {
+        if (!observer) throw setup_error("jot: any_store::observed needs an observer");
+        any_store out = *this;
+        out.impl_ = std::make_shared<observing>(impl_, std::move(observer));
+        return out;
     }
 
 private:
@@ -129,6 +187,8 @@ private:
         virtual result<failure_count> add_failure(std::string_view, time_point, std::chrono::seconds) = 0;
         virtual result<failure_count> failures(std::string_view, time_point) = 0;
         virtual result<void> clear_failures(std::string_view) = 0;
+        /// The model that holds the backend, under any observers.
+        [[nodiscard]] virtual const base& held() const noexcept { return *this; }
     };
 
     template <class S>
@@ -202,6 +262,92 @@ private:
                 return std::make_error_code(std::errc::function_not_supported);
         }
         std::shared_ptr<S> s;
+    };
+
+    /// Calls another model and reports each call to an observer.
+    struct observing final : base {
+        observing(std::shared_ptr<base> inner, store_observer observer)
+            : in(std::move(inner)), tell(std::move(observer)) {}
+
+        template <class F>
+        auto timed(store_call call, F&& f) {
+            const auto start = std::chrono::steady_clock::now();
+            auto out = std::forward<F>(f)();
+            tell({call, std::chrono::steady_clock::now() - start, out ? std::error_code() : out.error()});
+            return out;
+        }
+
+        result<std::vector<std::string>> create_family(const family_record& f, const token_record& t,
+                                                       std::size_t cap) override {
+            return timed(store_call::create_family, [&] { return in->create_family(f, t, cap); });
+        }
+        result<rotate_outcome> rotate(const rotate_request& r) override {
+            return timed(store_call::rotate, [&] { return in->rotate(r); });
+        }
+        result<std::optional<token_record>> find_token(std::string_view id) override {
+            return timed(store_call::find_token, [&] { return in->find_token(id); });
+        }
+        result<std::optional<family_record>> find_family(std::string_view id) override {
+            return timed(store_call::find_family, [&] { return in->find_family(id); });
+        }
+        result<std::optional<family_record>> revoke_token(std::string_view id,
+                                                          const secret_hash& h) override {
+            return timed(store_call::revoke_token, [&] { return in->revoke_token(id, h); });
+        }
+        result<std::optional<family_record>> revoke_family(std::string_view id) override {
+            return timed(store_call::revoke_family, [&] { return in->revoke_family(id); });
+        }
+        result<std::vector<family_record>> revoke_subject(std::string_view sub, time_point now,
+                                                          time_point until) override {
+            return timed(store_call::revoke_subject, [&] { return in->revoke_subject(sub, now, until); });
+        }
+        result<std::vector<family_record>> families_of(std::string_view sub, time_point now) override {
+            return timed(store_call::families_of, [&] { return in->families_of(sub, now); });
+        }
+        result<void> deny_jti(std::string_view jti, time_point until) override {
+            return timed(store_call::deny_jti, [&] { return in->deny_jti(jti, until); });
+        }
+        result<bool> is_denied(std::string_view jti, time_point now) override {
+            return timed(store_call::is_denied, [&] { return in->is_denied(jti, now); });
+        }
+        result<std::optional<time_point>> subject_not_before(std::string_view sub, time_point now) override {
+            return timed(store_call::subject_not_before, [&] { return in->subject_not_before(sub, now); });
+        }
+        result<access_lookup> lookup_access(std::string_view jti, std::string_view sub, std::string_view sid,
+                                            time_point now) override {
+            return timed(store_call::lookup_access, [&] { return in->lookup_access(jti, sub, sid, now); });
+        }
+        void lookup_access_async(std::string_view jti, std::string_view sub, std::string_view sid,
+                                 time_point now, access_lookup_callback done) override {
+            const auto start = std::chrono::steady_clock::now();
+            in->lookup_access_async(
+                jti, sub, sid, now, [tell = tell, start, done = std::move(done)](result<access_lookup> r) {
+                    tell({store_call::lookup_access_async, std::chrono::steady_clock::now() - start,
+                          r ? std::error_code() : r.error()});
+                    done(std::move(r));
+                });
+        }
+        bool lookup_is_async() const noexcept override { return in->lookup_is_async(); }
+        result<std::size_t> purge_expired(time_point now) override {
+            return timed(store_call::purge_expired, [&] { return in->purge_expired(now); });
+        }
+        result<store_dump> dump() override {
+            return timed(store_call::dump, [&] { return in->dump(); });
+        }
+        result<failure_count> add_failure(std::string_view key, time_point now,
+                                          std::chrono::seconds window) override {
+            return timed(store_call::add_failure, [&] { return in->add_failure(key, now, window); });
+        }
+        result<failure_count> failures(std::string_view key, time_point now) override {
+            return timed(store_call::failures, [&] { return in->failures(key, now); });
+        }
+        result<void> clear_failures(std::string_view key) override {
+            return timed(store_call::clear_failures, [&] { return in->clear_failures(key); });
+        }
+        [[nodiscard]] const base& held() const noexcept override { return in->held(); }
+
+        std::shared_ptr<base> in;
+        store_observer tell;
     };
 
     std::shared_ptr<base> impl_;

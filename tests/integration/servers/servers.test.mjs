@@ -36,6 +36,8 @@ import {
     startResource,
 } from './harness.mjs';
 
+const PROMTOOL = arg('--promtool', 'promtool');
+
 describe('the tutorial flow', () => {
     test('login, GET /posts, access expiry, refresh, logout, refresh fails', async () => {
         const auth = await startAuth(['--access-ttl', '2s']);
@@ -279,6 +281,108 @@ describe('logs', () => {
         const wrong = spawnSync(RESOURCE, ['--log-format', 'xml'], { env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
         assert.equal(wrong.status, 2);
         assert.match(wrong.stderr, /--log-format/);
+    });
+});
+
+// The samples of a Prometheus text exposition, as a map from `name{labels}` to the value.
+function samples(text) {
+    const out = new Map();
+    for (const line of text.split('\n')) {
+        if (line === '' || line.startsWith('#')) continue;
+        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?) (\S+)$/.exec(line);
+        assert.ok(m, `not a sample line: ${line}`);
+        out.set(m[1], Number(m[2]));
+    }
+    return out;
+}
+
+// GET /metrics, checked by promtool; resolves to its samples and its text.
+async function scrape(url) {
+    const r = await fetch(url);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    const text = await r.text();
+    const checked = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20000 });
+    assert.ok(!checked.error, `cannot run promtool (${PROMTOOL}; Debian package prometheus): ${checked.error}`);
+    assert.equal(checked.status, 0, `promtool check metrics:\n${checked.stdout}${checked.stderr}\n${text}`);
+    return { text, at: samples(text) };
+}
+
+describe('metrics', () => {
+    test('GET /metrics on both servers passes promtool and counts requests, latency, lifecycle events, logins, store calls and JWKS fetches', async () => {
+        const dir = freshDir();
+        const store = ['--store', `sqlite:${join(dir, 'jot.db')}`];
+        const auth = await startAuth(store, { cwd: dir });
+        const rs = await startResource(auth, store);
+        const l = await login(auth);
+        assert.equal((await posts(rs, l.body.access_token)).status, 200);
+        assert.equal((await call(`${auth.url}/login`, json({ username: 'Kyle', password: 'wrong' }))).status, 401);
+        const r = await refreshForm(auth, l.body.refresh_token);
+        assert.equal(r.status, 200);
+        assertInvalidGrant(await refreshForm(auth, l.body.refresh_token));  // reuse: the family is revoked
+        assert.equal((await call(`${auth.url}/no-such-path-${Date.now()}`)).status, 404);
+        assert.equal((await posts(rs, r.body.access_token)).status, 401);  // its session was revoked
+        assert.equal((await posts(rs, 'not-a-token')).status, 401);
+
+        const a = await scrape(`${auth.url}/metrics`);
+        const want = (m, key, check) => assert.ok(m.at.has(key) && check(m.at.get(key)), `${key} = ${m.at.get(key)} in:\n${m.text}`);
+        want(a, 'jot_http_requests_total{method="POST",route="/login",status="200"}', (v) => v === 1);
+        want(a, 'jot_http_requests_total{method="POST",route="/login",status="401"}', (v) => v === 1);
+        want(a, 'jot_http_requests_total{method="POST",route="/token",status="200"}', (v) => v === 1);
+        want(a, 'jot_http_requests_total{method="POST",route="/token",status="400"}', (v) => v === 1);
+        want(a, 'jot_http_requests_total{method="*",route="unmatched",status="404"}', (v) => v === 1);
+        assert.ok(!a.text.includes('no-such-path'), 'a request path became a label');
+        want(a, 'jot_http_request_duration_seconds_bucket{method="POST",route="/login",le="+Inf"}', (v) => v === 2);
+        want(a, 'jot_http_request_duration_seconds_count{method="POST",route="/login"}', (v) => v === 2);
+        want(a, 'jot_http_request_duration_seconds_sum{method="POST",route="/login"}', (v) => v > 0);
+        want(a, 'jot_lifecycle_events_total{kind="issued"}', (v) => v === 1);
+        want(a, 'jot_lifecycle_events_total{kind="rotated"}', (v) => v === 1);
+        want(a, 'jot_lifecycle_events_total{kind="reuse_detected"}', (v) => v === 1);
+        want(a, 'jot_lifecycle_events_total{kind="expired"}', (v) => v === 0);
+        want(a, 'jot_login_attempts_total{outcome="success"}', (v) => v === 1);
+        want(a, 'jot_login_attempts_total{outcome="invalid_credentials"}', (v) => v === 1);
+        want(a, 'jot_login_attempts_total{outcome="throttled"}', (v) => v === 0);
+        want(a, 'jot_store_call_duration_seconds_count{call="rotate"}', (v) => v === 2);
+        want(a, 'jot_store_errors_total{call="rotate"}', (v) => v === 0);
+        want(a, 'jot_http_open_connections', (v) => v >= 1);
+        want(a, 'jot_http_work_queue_depth', (v) => v === 0);
+        want(a, 'jot_http_connections_refused_total', (v) => v === 0);
+
+        const b = await scrape(`${rs.url}/metrics`);
+        want(b, 'jot_http_requests_total{method="GET",route="/posts",status="200"}', (v) => v === 1);
+        want(b, 'jot_http_requests_total{method="GET",route="/posts",status="401"}', (v) => v === 2);
+        want(b, 'jot_http_request_duration_seconds_bucket{method="GET",route="/posts",le="+Inf"}', (v) => v === 3);
+        want(b, 'jot_jwks_fetches_total{outcome="ok"}', (v) => v >= 1);
+        want(b, 'jot_jwks_fetches_total{outcome="error"}', (v) => v === 0);
+        want(b, 'jot_jwks_fetch_duration_seconds_count', (v) => v >= 1);
+        want(b, 'jot_jwks_refresh_failures_total{reason="not_jwks"}', (v) => v === 0);
+        want(b, 'jot_jwks_keys', (v) => v >= 1);
+        const lookups = [...b.at.keys()].filter((k) => /^jot_store_call_duration_seconds_count\{call="lookup_access(_async)?"\}$/.test(k));
+        assert.equal(lookups.length, 1, b.text);
+        assert.equal(b.at.get(lookups[0]), 2);  // the token that verified, twice; 'not-a-token' never asks
+        for (const server of [auth, rs]) assert.equal((await server.stop()).code, 0);
+    });
+
+    test('--metrics-listen moves /metrics off the public listener; off removes it; a bad address is refused', async () => {
+        const auth = await startAuth(['--metrics-listen', '127.0.0.1:0']);
+        await auth.waitFor(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
+        const at = /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(auth.output)[1];
+        assert.equal((await call(`${auth.url}/metrics`)).status, 404);
+        await login(auth);
+        const m = await scrape(at);
+        assert.equal(m.at.get('jot_http_requests_total{method="POST",route="/login",status="200"}'), 1);
+        assert.equal((await auth.stop()).code, 0);
+
+        const off = await startAuth(['--metrics-listen', 'off']);
+        assert.equal((await call(`${off.url}/metrics`)).status, 404);
+        assert.equal((await off.stop()).code, 0);
+
+        for (const wrong of ['9100', '127.0.0.1:', '127.0.0.1:70000', 'host:port'])
+            for (const binary of [AUTH, RESOURCE]) {
+                const r = spawnSync(binary, ['--metrics-listen', wrong], { cwd: freshDir(), env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
+                assert.equal(r.status, 2, `${wrong}: ${r.stdout}${r.stderr}`);
+                assert.match(r.stderr, /--metrics-listen/);
+            }
     });
 });
 
