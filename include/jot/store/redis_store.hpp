@@ -25,6 +25,8 @@
 #include <hiredis/hiredis.h>
 
 #include "detail_codec.hpp"
+#include "detail_redis_codec.hpp"
+#include "detail_redis_keys.hpp"
 #include "detail_redis_scripts.hpp"
 #include "redis_client.hpp"
 #include "redis_pipeliner.hpp"
@@ -56,134 +58,6 @@ struct redis_store_options {
     int wait_replicas = 0;
 };
 
-namespace detail {
-
-/// The fields of a hash reply (HGETALL), found by name.
-class redis_fields {
-public:
-    explicit redis_fields(const redisReply* r) {
-        if (r->type == REDIS_REPLY_ERROR) throw redis_failure{redis_error_code(r->str), r->str};
-        if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) redis_throw_corrupt();
-        for (std::size_t i = 0; i < r->elements; i += 2) {
-            const redisReply* k = r->element[i];
-            const redisReply* v = r->element[i + 1];
-            if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) redis_throw_corrupt();
-            fields_.emplace_back(std::string_view(k->str, k->len), std::string_view(v->str, v->len));
-        }
-    }
-    [[nodiscard]] bool empty() const noexcept { return fields_.empty(); }
-    [[nodiscard]] std::string_view at(std::string_view name) const {
-        for (const auto& [k, v] : fields_)
-            if (k == name) return v;
-        redis_throw_corrupt();
-    }
-
-private:
-    std::vector<std::pair<std::string_view, std::string_view>> fields_;
-};
-
-template <class Int>
-[[nodiscard]] Int redis_number(std::string_view s) {
-    const auto v = parse_decimal<Int>(s);
-    if (!v) redis_throw_corrupt();
-    return *v;
-}
-[[nodiscard]] inline time_point redis_time(std::string_view s) {
-    return store_time(redis_number<std::int64_t>(s));
-}
-[[nodiscard]] inline bool redis_flag(std::string_view s) {
-    if (s != "0" && s != "1") redis_throw_corrupt();
-    return s == "1";
-}
-[[nodiscard]] inline token_state redis_state(std::string_view s) {
-    if (s == "0") return token_state::active;
-    if (s == "1") return token_state::rotated;
-    if (s == "2") return token_state::revoked;
-    redis_throw_corrupt();
-}
-[[nodiscard]] inline secret_hash redis_hash(std::string_view s) {
-    secret_hash h{};
-    if (s.size() != h.size()) redis_throw_corrupt();
-    std::memcpy(h.data(), s.data(), h.size());
-    return h;
-}
-[[nodiscard]] inline std::string redis_time_text(time_point t) {
-    return decimal(store_micros(t));
-}
-
-/// A family with what the store keeps beside it: its active token's id and idle expiry.
-struct redis_family {
-    family_record record{};
-    std::string active{};
-    time_point active_idle{};
-    [[nodiscard]] bool live(time_point now) const noexcept {
-        return !record.revoked && !active.empty() && now < record.absolute_expiry && now < active_idle;
-    }
-};
-
-[[nodiscard]] inline redis_family redis_family_from(const redis_fields& f) {
-    return {{.id = std::string(f.at("id")),
-             .subject = std::string(f.at("sub")),
-             .client = std::string(f.at("cli")),
-             .claims = std::string(f.at("cl")),
-             .created = redis_time(f.at("cr")),
-             .absolute_expiry = redis_time(f.at("ax")),
-             .generation = redis_number<std::uint64_t>(f.at("g")),
-             .revoked = redis_flag(f.at("rv"))},
-            std::string(f.at("ac")),
-            redis_time(f.at("ai"))};
-}
-
-[[nodiscard]] inline token_record redis_token_from(const redis_fields& f) {
-    return {.id = std::string(f.at("id")),
-            .family = std::string(f.at("fam")),
-            .generation = redis_number<std::uint64_t>(f.at("g")),
-            .hash = redis_hash(f.at("h")),
-            .state = redis_state(f.at("st")),
-            .created = redis_time(f.at("cr")),
-            .idle_expiry = redis_time(f.at("ix")),
-            .successor = std::string(f.at("su")),
-            .sealed_successor = std::string(f.at("ss")),
-            .grace_until = redis_time(f.at("gu"))};
-}
-
-/// Element i of an array reply, which must be a string.
-[[nodiscard]] inline std::string_view redis_item(const redisReply* r, std::size_t i) {
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements || r->element[i]->type != REDIS_REPLY_STRING)
-        redis_throw_corrupt();
-    return {r->element[i]->str, r->element[i]->len};
-}
-
-/// A family as the scripts return it: {id, sub, cli, cl, cr, ax, g, rv}.
-[[nodiscard]] inline family_record redis_family_out(const redisReply* r) {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 8) redis_throw_corrupt();
-    return {.id = std::string(redis_item(r, 0)),
-            .subject = std::string(redis_item(r, 1)),
-            .client = std::string(redis_item(r, 2)),
-            .claims = std::string(redis_item(r, 3)),
-            .created = redis_time(redis_item(r, 4)),
-            .absolute_expiry = redis_time(redis_item(r, 5)),
-            .generation = redis_number<std::uint64_t>(redis_item(r, 6)),
-            .revoked = redis_flag(redis_item(r, 7))};
-}
-
-/// A token as the scripts return it: {id, fam, g, h, st, cr, ix, su, ss, gu}.
-[[nodiscard]] inline token_record redis_token_out(const redisReply* r) {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 10) redis_throw_corrupt();
-    return {.id = std::string(redis_item(r, 0)),
-            .family = std::string(redis_item(r, 1)),
-            .generation = redis_number<std::uint64_t>(redis_item(r, 2)),
-            .hash = redis_hash(redis_item(r, 3)),
-            .state = redis_state(redis_item(r, 4)),
-            .created = redis_time(redis_item(r, 5)),
-            .idle_expiry = redis_time(redis_item(r, 6)),
-            .successor = std::string(redis_item(r, 7)),
-            .sealed_successor = std::string(redis_item(r, 8)),
-            .grace_until = redis_time(redis_item(r, 9))};
-}
-
-}  // namespace detail
-
 /// A refresh_store in Redis (hiredis), for many server instances sharing one Redis. Each step on a family
 /// is one Lua script (EVALSHA, loaded again after NOSCRIPT), so a rotation is applied whole or not at all.
 /// All keys of a family share the hash tag `{<family>}`, so the scripts also run on Redis Cluster; a token
@@ -200,7 +74,9 @@ public:
     /// Connects once and loads the scripts. Throws setup_error for unusable options or when Redis cannot be
     /// reached now.
     explicit redis_store(redis_store_options options)
-        : options_(std::move(options)), endpoint_(detail::parse_redis_url(options_.url)) {
+        : options_(std::move(options)),
+          keys_(options_.key_prefix),
+          endpoint_(detail::parse_redis_url(options_.url)) {
         if (options_.wait_replicas < 0)
             throw setup_error("jot: redis_store_options.wait_replicas must be >= 0");
         endpoint_.wait_replicas = std::max(endpoint_.wait_replicas, options_.wait_replicas);
@@ -247,15 +123,15 @@ public:
         return write_step([&](detail::redis_connection& c) {
             // The indexes first: a dangling index entry is harmless, a family missing from them is not.
             auto first = exec(
-                c,
-                {{{"SET", token_index_key(t.id), f.id, "PX", ttl_ms(t.idle_expiry, f.created), "NX"}},
-                 script(redis_script::subject_add, {subject_key(f.subject), subject_counter_key(f.subject)},
-                        {index_member(f), ttl_ms(f.absolute_expiry, f.created)})});
+                c, {{{"SET", keys_.token_index(t.id), f.id, "PX", ttl_ms(t.idle_expiry, f.created), "NX"}},
+                    script(redis_script::subject_add,
+                           {keys_.subject(f.subject), keys_.subject_counter(f.subject)},
+                           {keys_.index_member(f), ttl_ms(f.absolute_expiry, f.created)})});
             if (first[0]->type == REDIS_REPLY_NIL) detail::redis_throw_corrupt();  // the token id is taken
             expect_ok(first[0]);
             expect_ok(first[1]);
             expect_ok(exec(c, {script(redis_script::create_family,
-                                      {family_key(f.id), tokens_key(f.id), token_key(f.id, t.id)},
+                                      {keys_.family(f.id), keys_.tokens(f.id), keys_.token(f.id, t.id)},
                                       {stamp(f.created),
                                        margin(),
                                        f.id,
@@ -299,12 +175,12 @@ public:
             if (!family) return out;
             // The successor's index before the script (in the same pipeline, so in that order), undone if
             // the script did not rotate.
-            const std::string successor_index = token_index_key(r.successor.id);
+            const std::string successor_index = keys_.token_index(r.successor.id);
             auto replies = exec(
                 c,
                 {{{"SET", successor_index, *family, "PX", ttl_ms(r.successor.idle_expiry, r.now), "NX"}},
-                 script(detail::redis_script::rotate, {family_key(*family), tokens_key(*family)},
-                        {token_base(*family), r.token_id, hash_text(r.presented), r.successor.id,
+                 script(detail::redis_script::rotate, {keys_.family(*family), keys_.tokens(*family)},
+                        {keys_.token_base(*family), r.token_id, hash_text(r.presented), r.successor.id,
                          hash_text(r.successor.hash), stamp(r.successor.created),
                          stamp(r.successor.idle_expiry), r.sealed_successor, stamp(r.now),
                          stamp(r.now + r.grace), margin(), r.client, detail::decimal(r.keep_predecessors)})});
@@ -351,7 +227,7 @@ public:
                 v->element[3]->type == REDIS_REPLY_ARRAY && v->element[3]->elements > 0) {
                 std::vector<detail::redis_command> unindex;
                 for (std::size_t i = 0; i < v->element[3]->elements; ++i)
-                    unindex.push_back({{"DEL", token_index_key(detail::redis_item(v->element[3], i))}});
+                    unindex.push_back({{"DEL", keys_.token_index(detail::redis_item(v->element[3], i))}});
                 try {
                     (void)exec(c, std::move(unindex));
                 } catch (const detail::redis_failure&) {  // the connection is marked broken if it is
@@ -365,7 +241,7 @@ public:
         return run([&](detail::redis_connection& c) -> std::optional<token_record> {
             const auto family = family_of_token(c, id);
             if (!family) return std::nullopt;
-            auto r = c.command({"HGETALL", token_key(*family, id)});
+            auto r = c.command({"HGETALL", keys_.token(*family, id)});
             const detail::redis_fields fields(r.get());
             if (fields.empty()) return std::nullopt;
             return detail::redis_token_from(fields);
@@ -374,7 +250,7 @@ public:
 
     [[nodiscard]] result<std::optional<family_record>> find_family(std::string_view id) const {
         return run([&](detail::redis_connection& c) -> std::optional<family_record> {
-            auto r = c.command({"HGETALL", family_key(id)});
+            auto r = c.command({"HGETALL", keys_.family(id)});
             const detail::redis_fields fields(r.get());
             if (fields.empty()) return std::nullopt;
             return detail::redis_family_from(fields).record;
@@ -387,8 +263,8 @@ public:
             const auto family = family_of_token(c, id);
             if (!family) return std::nullopt;
             auto r = exec(
-                c, {script(detail::redis_script::revoke_token, {family_key(*family), tokens_key(*family)},
-                           {token_base(*family), std::string(id), hash_text(h)})});
+                c, {script(detail::redis_script::revoke_token, {keys_.family(*family), keys_.tokens(*family)},
+                           {keys_.token_base(*family), std::string(id), hash_text(h)})});
             expect_ok(r[0]);
             if (r[0]->type == REDIS_REPLY_NIL) return std::nullopt;
             return detail::redis_family_out(r[0].get());
@@ -410,13 +286,13 @@ public:
             // The not-before first, then each family that is live: a family created meanwhile is not
             // revoked, as if it had been created after this step.
             auto members = exec(c, {script(detail::redis_script::subject_revoke,
-                                           {revocation_key(subject), subject_key(subject)},
+                                           {keys_.revocation(subject), keys_.subject(subject)},
                                            {std::string(subject), stamp(now), stamp(until), margin()})});
             expect_ok(members[0]);
             const auto order = ordered_members(members[0].get());
             std::vector<detail::redis_command> revokes;
             for (const auto& [member, seq] : order)
-                revokes.push_back(revoke_family_command(family_of_member(member), now, true));
+                revokes.push_back(revoke_family_command(keys_.family_of_member(member), now, true));
             auto replies = exec(c, std::move(revokes));
             std::vector<std::pair<family_record, std::uint64_t>> revoked;
             for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -436,7 +312,7 @@ public:
     [[nodiscard]] result<void> deny_jti(std::string_view jti, time_point until) {
         // deny_jti has no `now`: the entry's TTL runs from this host's clock.
         auto r = write_step([&](detail::redis_connection& c) {
-            auto replies = exec(c, {script(detail::redis_script::deny_jti, {denied_key(jti)},
+            auto replies = exec(c, {script(detail::redis_script::deny_jti, {keys_.denied(jti)},
                                            {stamp(until), ttl_ms(until, std::chrono::system_clock::now())})});
             expect_ok(replies[0]);
             return true;
@@ -447,7 +323,7 @@ public:
 
     [[nodiscard]] result<bool> is_denied(std::string_view jti, time_point now) const {
         return run([&](detail::redis_connection& c) {
-            auto r = c.command({"GET", denied_key(jti)});
+            auto r = c.command({"GET", keys_.denied(jti)});
             expect_ok(r);
             if (r->type == REDIS_REPLY_NIL) return false;
             if (r->type != REDIS_REPLY_STRING) detail::redis_throw_corrupt();
@@ -458,7 +334,7 @@ public:
     [[nodiscard]] result<std::optional<time_point>> subject_not_before(std::string_view subject,
                                                                        time_point now) const {
         return run([&](detail::redis_connection& c) -> std::optional<time_point> {
-            auto r = c.command({"HGETALL", revocation_key(subject)});
+            auto r = c.command({"HGETALL", keys_.revocation(subject)});
             const detail::redis_fields fields(r.get());
             if (fields.empty()) return std::nullopt;
             const time_point not_before = detail::redis_time(fields.at("nb"));
@@ -507,15 +383,15 @@ public:
         return write_step([&](detail::redis_connection& c) {
             std::vector<detail::redis_command> cmds;
             for (const auto& key : scan(c)) {
-                const auto k = classify(key);
-                if (k.kind == key_kind::family) {
-                    cmds.push_back(script(redis_script::purge_family, {key, tokens_key(k.name)},
-                                          {token_base(k.name), stamp(now)}));
-                } else if (k.kind == key_kind::denied) {
+                const auto k = keys_.classify(key);
+                if (k.kind == detail::redis_key_kind::family) {
+                    cmds.push_back(script(redis_script::purge_family, {key, keys_.tokens(k.name)},
+                                          {keys_.token_base(k.name), stamp(now)}));
+                } else if (k.kind == detail::redis_key_kind::denied) {
                     cmds.push_back(script(redis_script::purge_denied, {key}, {stamp(now)}));
-                } else if (k.kind == key_kind::revocation) {
+                } else if (k.kind == detail::redis_key_kind::revocation) {
                     cmds.push_back(script(redis_script::purge_revocation, {key}, {stamp(now)}));
-                } else if (k.kind == key_kind::failure) {
+                } else if (k.kind == detail::redis_key_kind::failure) {
                     cmds.push_back(script(redis_script::purge_failure, {key}, {stamp(now)}));
                 }
             }
@@ -536,7 +412,7 @@ public:
                         detail::redis_throw_corrupt();
                     removed += static_cast<std::size_t>(v->element[0]->integer);
                     for (std::size_t i = 0; i < v->element[1]->elements; ++i)
-                        unindex.push_back({{"DEL", token_index_key(detail::redis_item(v->element[1], i))}});
+                        unindex.push_back({{"DEL", keys_.token_index(detail::redis_item(v->element[1], i))}});
                 }
                 for (const auto& u : exec(c, std::move(unindex))) expect_ok(u);
             }
@@ -548,7 +424,7 @@ public:
                                                     std::chrono::seconds window) {
         return write_step([&](detail::redis_connection& c) {
             const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(window).count();
-            auto r = exec(c, {script(detail::redis_script::add_failure, {failure_key(key)},
+            auto r = exec(c, {script(detail::redis_script::add_failure, {keys_.failure(key)},
                                      {stamp(now), detail::decimal(micros), margin()})});
             expect_ok(r[0]);
             return failure_from(r[0].get());
@@ -557,7 +433,7 @@ public:
 
     [[nodiscard]] result<failure_count> failures(std::string_view key, time_point now) const {
         return run([&](detail::redis_connection& c) {
-            auto r = c.command({"HGETALL", failure_key(key)});
+            auto r = c.command({"HGETALL", keys_.failure(key)});
             const detail::redis_fields fields(r.get());
             if (fields.empty()) return failure_count{};
             failure_count out{.count = detail::redis_number<std::uint64_t>(fields.at("c")),
@@ -569,7 +445,7 @@ public:
 
     [[nodiscard]] result<void> clear_failures(std::string_view key) {
         auto r = write_step([&](detail::redis_connection& c) {
-            expect_ok(c.command({"DEL", failure_key(key)}));
+            expect_ok(c.command({"DEL", keys_.failure(key)}));
             return true;
         });
         if (!r) return r.error();
@@ -580,19 +456,20 @@ public:
     [[nodiscard]] result<store_dump> dump() const {
         return run([&](detail::redis_connection& c) {
             std::vector<detail::redis_command> reads;
-            std::vector<classified> kinds;
+            std::vector<detail::redis_keys::classified> kinds;
             for (const auto& key : scan(c)) {
-                auto k = classify(key);
-                if (k.kind == key_kind::other || k.kind == key_kind::failure) continue;
-                reads.push_back({{k.kind == key_kind::denied ? "GET" : "HGETALL", key}});
+                auto k = keys_.classify(key);
+                if (k.kind == detail::redis_key_kind::other || k.kind == detail::redis_key_kind::failure)
+                    continue;
+                reads.push_back({{k.kind == detail::redis_key_kind::denied ? "GET" : "HGETALL", key}});
                 kinds.push_back(std::move(k));
             }
             store_dump d;
             std::size_t i = 0;
             for (auto& part : batches(std::move(reads))) {
                 for (const auto& r : exec(c, std::move(part))) {
-                    const classified& k = kinds[i++];
-                    if (k.kind == key_kind::denied) {
+                    const detail::redis_keys::classified& k = kinds[i++];
+                    if (k.kind == detail::redis_key_kind::denied) {
                         expect_ok(r);
                         if (r->type == REDIS_REPLY_NIL) continue;  // expired since the scan
                         if (r->type != REDIS_REPLY_STRING) detail::redis_throw_corrupt();
@@ -601,9 +478,9 @@ public:
                     }
                     const detail::redis_fields fields(r.get());
                     if (fields.empty()) continue;  // expired since the scan
-                    if (k.kind == key_kind::family) {
+                    if (k.kind == detail::redis_key_kind::family) {
                         d.families.push_back(detail::redis_family_from(fields).record);
-                    } else if (k.kind == key_kind::token) {
+                    } else if (k.kind == detail::redis_key_kind::token) {
                         d.tokens.push_back(detail::redis_token_from(fields));
                     } else {
                         d.revocations.push_back({std::string(fields.at("sub")),
@@ -620,86 +497,12 @@ private:
     using connection_ptr = std::unique_ptr<detail::redis_connection>;
     using member_order = std::vector<std::pair<std::string, std::uint64_t>>;
 
-    // ---- keys (see detail_redis_scripts.hpp) ----
-    [[nodiscard]] std::string tagged(std::string_view tag) const {
-        std::string k;
-        k.reserve(options_.key_prefix.size() + tag.size() + 8);
-        k += options_.key_prefix;
-        k += ":{";
-        k += tag;
-        k += '}';
-        return k;
-    }
-    [[nodiscard]] std::string family_key(std::string_view f) const { return tagged(f) + ":f"; }
-    [[nodiscard]] std::string tokens_key(std::string_view f) const { return tagged(f) + ":ts"; }
-    [[nodiscard]] std::string token_base(std::string_view f) const { return tagged(f) + ":t:"; }
-    [[nodiscard]] std::string token_key(std::string_view f, std::string_view t) const {
-        return token_base(f) + std::string(t);
-    }
-    [[nodiscard]] std::string prefixed(std::string_view kind, std::string_view tag) const {
-        return options_.key_prefix + ":" + std::string(kind) + ":{" + std::string(tag) + "}";
-    }
-    [[nodiscard]] std::string token_index_key(std::string_view t) const { return prefixed("t", t); }
-    [[nodiscard]] std::string subject_key(std::string_view s) const { return prefixed("s", s) + ":f"; }
-    [[nodiscard]] std::string subject_counter_key(std::string_view s) const {
-        return prefixed("s", s) + ":n";
-    }
-    // A member of a subject's index: "<absolute expiry>|<family id>", so that a reader can tell an entry that
-    // can never be live again without the family's record. Stores before this wrote the bare id.
-    [[nodiscard]] static std::string index_member(const family_record& f) {
-        return stamp(f.absolute_expiry) + '|' + f.id;
-    }
-    // The absolute expiry a member carries, if it carries one.
-    [[nodiscard]] static std::optional<std::int64_t> member_expiry(std::string_view member) {
-        const auto bar = member.find('|');
-        if (bar == std::string_view::npos) return std::nullopt;
-        return detail::parse_decimal<std::int64_t>(member.substr(0, bar));
-    }
-    [[nodiscard]] static std::string_view family_of_member(std::string_view member) {
-        return member_expiry(member) ? member.substr(member.find('|') + 1) : member;
-    }
-    // Whether the entry of `member`, whose family record is missing, may go: when its family is past its
-    // absolute expiry, or when the member is a bare id from an older store (which wrote no expiry).
-    [[nodiscard]] static bool member_may_go(std::string_view member, time_point now) {
-        const auto expiry = member_expiry(member);
-        return !expiry || detail::store_micros(now) >= *expiry;
-    }
-    [[nodiscard]] std::string revocation_key(std::string_view s) const { return prefixed("s", s) + ":r"; }
-    [[nodiscard]] std::string failure_key(std::string_view k) const { return prefixed("a", k); }
     // The {count, latest, expiry} of the add_failure script.
     [[nodiscard]] static failure_count failure_from(const redisReply* r) {
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) detail::redis_throw_corrupt();
         return {.count = detail::redis_number<std::uint64_t>(detail::redis_item(r, 0)),
                 .last = detail::redis_time(detail::redis_item(r, 1)),
                 .expires = detail::redis_time(detail::redis_item(r, 2))};
-    }
-    [[nodiscard]] std::string denied_key(std::string_view j) const { return prefixed("j", j); }
-
-    enum class key_kind { family, token, denied, revocation, failure, other };
-    struct classified {
-        key_kind kind = key_kind::other;
-        std::string name{};  // the family id, the jti, or empty
-    };
-    // What a key of this store's prefix holds, from its name alone.
-    [[nodiscard]] classified classify(std::string_view key) const {
-        if (!key.starts_with(options_.key_prefix) || key.size() <= options_.key_prefix.size() ||
-            key[options_.key_prefix.size()] != ':')
-            return {};
-        const std::string_view rest = key.substr(options_.key_prefix.size() + 1);
-        if (rest.starts_with('{')) {
-            const auto close = rest.find('}');
-            if (close == std::string_view::npos) return {};
-            const std::string name(rest.substr(1, close - 1));
-            const auto suffix = rest.substr(close + 1);
-            if (suffix == ":f") return {key_kind::family, name};
-            if (suffix.starts_with(":t:")) return {key_kind::token, name};
-            return {};
-        }
-        if (rest.starts_with("j:{") && rest.ends_with('}'))
-            return {key_kind::denied, std::string(rest.substr(3, rest.size() - 4))};
-        if (rest.starts_with("s:{") && rest.ends_with("}:r")) return {key_kind::revocation, {}};
-        if (rest.starts_with("a:{") && rest.ends_with('}')) return {key_kind::failure, {}};
-        return {};
     }
 
     // ---- values ----
@@ -738,8 +541,8 @@ private:
     }
     [[nodiscard]] detail::redis_command revoke_family_command(std::string_view f, time_point now,
                                                               bool live_only) const {
-        return script(detail::redis_script::revoke_family, {family_key(f), tokens_key(f)},
-                      {token_base(f), stamp(now), live_only ? "1" : "0"});
+        return script(detail::redis_script::revoke_family, {keys_.family(f), keys_.tokens(f)},
+                      {keys_.token_base(f), stamp(now), live_only ? "1" : "0"});
     }
 
     // Runs `cmds` as one pipeline; a script that Redis no longer knows (NOSCRIPT, after a restart or a
@@ -771,7 +574,7 @@ private:
 
     [[nodiscard]] std::optional<std::string> family_of_token(detail::redis_connection& c,
                                                              std::string_view token) const {
-        auto r = c.command({"GET", token_index_key(token)});
+        auto r = c.command({"GET", keys_.token_index(token)});
         expect_ok(r);
         if (r->type == REDIS_REPLY_NIL) return std::nullopt;
         if (r->type != REDIS_REPLY_STRING) detail::redis_throw_corrupt();
@@ -795,20 +598,20 @@ private:
     // revoke_subject.
     [[nodiscard]] std::vector<std::pair<family_record, std::uint64_t>> live_families(
         detail::redis_connection& c, std::string_view subject, time_point now) const {
-        const std::string index = subject_key(subject);
+        const std::string index = keys_.subject(subject);
         auto members = c.command({"ZRANGE", index, "0", "-1", "WITHSCORES"});
         expect_ok(members);
         const auto order = ordered_members(members.get());
         std::vector<detail::redis_command> reads;
         for (const auto& [member, seq] : order)
-            reads.push_back({{"HGETALL", family_key(family_of_member(member))}});
+            reads.push_back({{"HGETALL", keys_.family(keys_.family_of_member(member))}});
         auto replies = exec(c, std::move(reads));
         std::vector<std::pair<family_record, std::uint64_t>> out;
         detail::redis_command gone{{"ZREM", index}};
         for (std::size_t i = 0; i < replies.size(); ++i) {
             const detail::redis_fields fields(replies[i].get());
             if (fields.empty()) {
-                if (member_may_go(order[i].first, now)) gone.args.push_back(order[i].first);
+                if (keys_.member_may_go(order[i].first, now)) gone.args.push_back(order[i].first);
                 continue;
             }
             auto f = detail::redis_family_from(fields);
@@ -873,9 +676,9 @@ private:
     [[nodiscard]] std::vector<detail::redis_command> lookup_commands(std::string_view jti,
                                                                      std::string_view subject,
                                                                      std::string_view sid) const {
-        std::vector<detail::redis_command> cmds{{{"GET", denied_key(jti)}},
-                                                {{"HGETALL", revocation_key(subject)}}};
-        if (!sid.empty()) cmds.push_back({{"HGETALL", family_key(sid)}});
+        std::vector<detail::redis_command> cmds{{{"GET", keys_.denied(jti)}},
+                                                {{"HGETALL", keys_.revocation(subject)}}};
+        if (!sid.empty()) cmds.push_back({{"HGETALL", keys_.family(sid)}});
         return cmds;
     }
     [[nodiscard]] static access_lookup lookup_from(std::span<const detail::redis_reply> r, bool has_sid,
@@ -985,6 +788,7 @@ private:
     }
 
     redis_store_options options_;
+    detail::redis_keys keys_;
     detail::redis_endpoint endpoint_;
     std::array<std::string, detail::redis_scripts.size()> shas_{};
     mutable std::mutex pool_m_;
