@@ -1,10 +1,15 @@
 # Builds and runs the consumer project against jot, offline. Fails (FATAL_ERROR) on any error.
 #
-#   cmake -DMODE=install|find_package|subdirectory|fetchcontent
+#   cmake -DMODE=install|find_package|subdirectory|fetchcontent|deb
 #         -DJOT_SOURCE_DIR=<jot tree> -DCONSUMER_SOURCE_DIR=<tests/consumer/project>
 #         -DWORK_DIR=<scratch dir, wiped> -DSTAGE_DIR=<install prefix shared by install and find_package>
 #         [-DJOT_EXPECTED_VERSION=x.y.z] [-DCXX_COMPILER=<c++>] [-DWITH_SQLITE=ON] [-DWITH_REDIS=ON]
+#         [-DCPACK_CONFIG=<build tree>/CPackConfig.cmake -DCPACK_COMMAND=<cpack> -DWITH_SERVERS=ON]
 #         -P run_consumer.cmake
+#
+# MODE=deb makes the .deb packages of a built tree with cpack, checks what they hold, extracts them with
+# `dpkg -x` into a scratch root and builds the consumer from there twice: with find_package and with
+# pkg-config.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(_var IN ITEMS MODE JOT_SOURCE_DIR CONSUMER_SOURCE_DIR WORK_DIR STAGE_DIR)
@@ -51,13 +56,22 @@ if(MODE STREQUAL "install")
     return()
 endif()
 
+set(_consume "${MODE}")
+if(MODE STREQUAL "deb")
+    include("${CMAKE_CURRENT_LIST_DIR}/deb_package.cmake")
+    set(_consume find_package)
+endif()
+
 set(_consumer_args
-    -DJOT_CONSUME=${MODE}
+    -DJOT_CONSUME=${_consume}
     -DJOT_CONSUMER_WITH_SQLITE=${WITH_SQLITE}
     -DJOT_CONSUMER_WITH_REDIS=${WITH_REDIS}
     -DJOT_EXPECTED_VERSION=${JOT_EXPECTED_VERSION})
 
-if(MODE STREQUAL "find_package")
+if(MODE STREQUAL "deb")
+    list(APPEND _consumer_args -DCMAKE_PREFIX_PATH=${_deb_root}/usr
+                               -DJOT_EXPECTED_DIR=${_deb_root}/usr/share/cmake/jot)
+elseif(MODE STREQUAL "find_package")
     if(NOT EXISTS "${STAGE_DIR}/share/cmake/jot/jotConfig.cmake")
         message(FATAL_ERROR "run_consumer.cmake (find_package): nothing staged in ${STAGE_DIR}; "
                             "run the consumer.install test first")
@@ -98,4 +112,8 @@ if(NOT _rc EQUAL 0)
 endif()
 if(JOT_EXPECTED_VERSION AND NOT _out MATCHES "^jot ${JOT_EXPECTED_VERSION}\n")
     message(FATAL_ERROR "run_consumer.cmake (${MODE}): expected 'jot ${JOT_EXPECTED_VERSION}', got '${_out}'")
+endif()
+
+if(MODE STREQUAL "deb")
+    _jot_deb_pkgconfig_consumer()
 endif()
