@@ -3,6 +3,7 @@
 #include <jot/store/any_store.hpp>
 
 #include "conformance.hpp"
+#include "rotation_cases.hpp"
 
 #include <chrono>  // std::chrono::steady_clock
 #include <memory>  // std::make_shared
@@ -33,6 +34,7 @@ TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::any_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::any_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::any_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::any_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_rotation_id, jot::any_store);
 
 TEST_CASE("any_store holds the backend it was given and says what it is") {
     auto memory = std::make_shared<jot::memory_store>();

@@ -3,6 +3,7 @@
 #include <jot/store/memory_store.hpp>
 
 #include "conformance.hpp"
+#include "rotation_cases.hpp"
 
 template <>
 struct store_factory<jot::memory_store> {
@@ -14,6 +15,7 @@ TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::memory_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::memory_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::memory_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::memory_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_rotation_id, jot::memory_store);
 
 TEST_CASE("memory_store purges expired records as a side effect of writes") {
     using namespace std::chrono_literals;

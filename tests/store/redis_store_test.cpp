@@ -5,6 +5,7 @@
 #include "../support/redis_server.hpp"
 #include "async_answers.hpp"
 #include "conformance.hpp"
+#include "rotation_cases.hpp"
 
 #include <unistd.h>  // getpid
 
@@ -46,6 +47,7 @@ TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::redis_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::redis_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::redis_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::redis_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_rotation_id, jot::redis_store);
 
 namespace {
 

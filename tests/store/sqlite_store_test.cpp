@@ -5,6 +5,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "conformance.hpp"
+#include "rotation_cases.hpp"
 
 #include <sqlite3.h>
 #include <stdlib.h>    // mkdtemp
@@ -98,6 +99,7 @@ TEST_CASE_TEMPLATE_INVOKE(conformance_access_id, jot::sqlite_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_attempts_id, jot::sqlite_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_client_id, jot::sqlite_store);
 TEST_CASE_TEMPLATE_INVOKE(conformance_bounded_id, jot::sqlite_store);
+TEST_CASE_TEMPLATE_INVOKE(conformance_rotation_id, jot::sqlite_store);
 
 TEST_CASE("sqlite_store creates its schema at the current version, in WAL mode") {
     sqlite_fixture f;

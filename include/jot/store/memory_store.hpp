@@ -18,6 +18,7 @@
 #include <unordered_map>  // std::unordered_map
 #include <vector>         // std::vector
 
+#include "detail_rotation.hpp"
 #include "refresh_store.hpp"
 
 namespace jot::inline v0 {
@@ -261,58 +262,49 @@ private:
     result<rotate_outcome> rotate_locked(const rotate_request& r) {
         rotate_outcome out;
         const auto ti = tokens_.find(r.token_id);
-        if (ti == tokens_.end() || !hash_equal(ti->second.hash, r.presented)) return out;
+        if (!detail::presents_token(r, ti == tokens_.end() ? nullptr : &ti->second)) return out;
         token_record& t = ti->second;
         const auto fi = families_.find(t.family);
         if (fi == families_.end()) return errc::store_corrupt;
         family_entry& fam = fi->second;
-        if (!r.client.empty() && r.client != fam.record.client) {
-            out.status = rotate_status::client_mismatch;
-            return out;
-        }
-        if (fam.record.revoked || t.state == token_state::revoked) {
-            out.status = rotate_status::revoked;
-        } else if (r.now >= fam.record.absolute_expiry || r.now >= t.idle_expiry) {
-            out.status = rotate_status::expired;
-        } else if (t.state == token_state::active) {
-            if (tokens_.contains(r.successor.id)) return errc::store_corrupt;
-            t.state = token_state::rotated;
-            t.successor = r.successor.id;
-            t.sealed_successor = r.sealed_successor;
-            t.grace_until = r.now + r.grace;
-            if (!t.sealed_successor.empty()) schedule(t.grace_until, due::sealed, t.id);
-            token_record next = r.successor;
-            next.family = fam.record.id;
-            next.generation = ++fam.record.generation;
-            next.state = token_state::active;
-            next.idle_expiry = std::min(next.idle_expiry, fam.record.absolute_expiry);
-            next.successor.clear();
-            next.sealed_successor.clear();
-            fam.tokens.push_back(next.id);
-            fam.active = next.id;
-            schedule(next.idle_expiry, due::token, next.id);
-            out.status = rotate_status::rotated;
-            out.successor = tokens_[next.id] = std::move(next);
-            if (r.keep_predecessors > 0) trim(fam, r.keep_predecessors);
-        } else if (const auto si = tokens_.find(t.successor);
-                   r.now < t.grace_until && !t.sealed_successor.empty() && si != tokens_.end() &&
-                   si->second.state == token_state::active) {
-            out.status = rotate_status::grace_replay;
-            out.successor = si->second;
-            out.sealed_successor = t.sealed_successor;
-        } else {
-            revoke_family_locked(fam);
-            out.status = rotate_status::reused;
+        auto si = tokens_.end();
+        out.status = detail::decide_rotation(r, t, fam.record, [&] {
+            si = tokens_.find(t.successor);
+            return si != tokens_.end() && si->second.state == token_state::active;
+        });
+        switch (out.status) {
+            case rotate_status::client_mismatch:
+                return out;
+            case rotate_status::rotated: {
+                if (tokens_.contains(r.successor.id)) return errc::store_corrupt;
+                t.state = token_state::rotated;
+                t.successor = r.successor.id;
+                t.sealed_successor = r.sealed_successor;
+                t.grace_until = r.now + r.grace;
+                if (!t.sealed_successor.empty()) schedule(t.grace_until, due::sealed, t.id);
+                token_record next = detail::advance_family(r, fam.record);
+                fam.tokens.push_back(next.id);
+                fam.active = next.id;
+                schedule(next.idle_expiry, due::token, next.id);
+                out.successor = tokens_[next.id] = std::move(next);
+                if (const auto oldest = detail::trimmed_through(r, fam.record)) trim(fam, *oldest);
+                break;
+            }
+            case rotate_status::grace_replay:
+                out.successor = si->second;
+                out.sealed_successor = t.sealed_successor;
+                break;
+            case rotate_status::reused:
+                revoke_family_locked(fam);
+                break;
+            default:
+                break;
         }
         out.family = fam.record;
         return out;
     }
 
-    // Bounded sessions (refresh_store.hpp, rule 4): the family's tokens of generation at most
-    // f.generation - 1 - keep go. The family holds few tokens (at most keep + 2 here).
-    void trim(family_entry& fam, std::size_t keep) {
-        if (fam.record.generation <= keep + 1) return;
-        const std::uint64_t oldest = fam.record.generation - 1 - keep;
+    void trim(family_entry& fam, std::uint64_t oldest) {  // erases the tokens of generation <= oldest
         std::erase_if(fam.tokens, [&](const std::string& id) {
             const auto ti = tokens_.find(id);
             if (ti == tokens_.end() || ti->second.generation > oldest) return false;

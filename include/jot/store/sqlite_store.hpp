@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "detail_codec.hpp"
+#include "detail_rotation.hpp"
 #include "detail_sqlite_connection.hpp"
 #include "refresh_store.hpp"
 
@@ -119,60 +120,54 @@ public:
         using detail::sqlite_sql;
         return write([&](detail::sqlite_connection& c) {
             rotate_outcome out;
-            auto t = find_token_row(c, r.token_id);
-            if (!t || !hash_equal(t->hash, r.presented)) return out;
+            const auto t = find_token_row(c, r.token_id);
+            if (!detail::presents_token(r, t ? &*t : nullptr)) return out;
             auto f = find_family_row(c, t->family);
             if (!f) detail::sqlite_throw_corrupt();
-            if (!r.client.empty() && r.client != f->client) {
-                out.status = rotate_status::client_mismatch;
-                return out;
-            }
-            if (f->revoked || t->state == token_state::revoked) {
-                out.status = rotate_status::revoked;
-            } else if (r.now >= f->absolute_expiry || r.now >= t->idle_expiry) {
-                out.status = rotate_status::expired;
-            } else if (t->state == token_state::active) {
-                if (c.use(sqlite_sql::retire_token)
-                        .text(1, t->id)
-                        .text(2, r.successor.id)
-                        .blob(3, r.sealed_successor)
-                        .time(4, r.now + r.grace)
-                        .run() != 1)
-                    detail::sqlite_throw_corrupt();
-                token_record next = r.successor;
-                next.family = f->id;
-                next.generation = ++f->generation;
-                next.state = token_state::active;
-                next.idle_expiry = std::min(next.idle_expiry, f->absolute_expiry);
-                next.successor.clear();
-                next.sealed_successor.clear();
-                c.use(sqlite_sql::advance_family)
-                    .text(1, f->id)
-                    .integer(2, static_cast<std::int64_t>(f->generation))
-                    .time(3, next.idle_expiry)
-                    .run();
-                insert_token(c, next);
-                if (r.keep_predecessors > 0 && f->generation > r.keep_predecessors + 1)
-                    c.use(sqlite_sql::trim_tokens)
+            std::optional<token_record> s;
+            out.status = detail::decide_rotation(r, *t, *f, [&] {
+                s = find_token_row(c, t->successor);
+                return s && s->state == token_state::active;
+            });
+            switch (out.status) {
+                case rotate_status::client_mismatch:
+                    return out;
+                case rotate_status::rotated: {
+                    if (c.use(sqlite_sql::retire_token)
+                            .text(1, t->id)
+                            .text(2, r.successor.id)
+                            .blob(3, r.sealed_successor)
+                            .time(4, r.now + r.grace)
+                            .run() != 1)
+                        detail::sqlite_throw_corrupt();
+                    token_record next = detail::advance_family(r, *f);
+                    c.use(sqlite_sql::advance_family)
                         .text(1, f->id)
-                        .integer(2, static_cast<std::int64_t>(f->generation - 1 - r.keep_predecessors))
+                        .integer(2, static_cast<std::int64_t>(f->generation))
+                        .time(3, next.idle_expiry)
                         .run();
-                out.status = rotate_status::rotated;
-                next.created = detail::store_rounded(next.created);  // as a later read gives it back
-                next.idle_expiry = detail::store_rounded(next.idle_expiry);
-                next.grace_until = detail::store_rounded(next.grace_until);
-                out.successor = std::move(next);
-            } else if (auto s = r.now < t->grace_until && !t->sealed_successor.empty()
-                                    ? find_token_row(c, t->successor)
-                                    : std::nullopt;
-                       s && s->state == token_state::active) {
-                out.status = rotate_status::grace_replay;
-                out.successor = *std::move(s);
-                out.sealed_successor = t->sealed_successor;
-            } else {
-                revoke_family_rows(c, f->id);
-                f->revoked = true;
-                out.status = rotate_status::reused;
+                    insert_token(c, next);
+                    if (const auto oldest = detail::trimmed_through(r, *f))
+                        c.use(sqlite_sql::trim_tokens)
+                            .text(1, f->id)
+                            .integer(2, static_cast<std::int64_t>(*oldest))
+                            .run();
+                    next.created = detail::store_rounded(next.created);  // as a later read gives it back
+                    next.idle_expiry = detail::store_rounded(next.idle_expiry);
+                    next.grace_until = detail::store_rounded(next.grace_until);
+                    out.successor = std::move(next);
+                    break;
+                }
+                case rotate_status::grace_replay:
+                    out.successor = *std::move(s);
+                    out.sealed_successor = t->sealed_successor;
+                    break;
+                case rotate_status::reused:
+                    revoke_family_rows(c, f->id);
+                    f->revoked = true;
+                    break;
+                default:
+                    break;
             }
             out.family = *std::move(f);
             maybe_purge(c, r.now);
