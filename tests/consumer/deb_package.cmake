@@ -63,7 +63,10 @@ foreach(_module IN LISTS _pc_modules)
 endforeach()
 
 if(WITH_SERVERS)
-    _jot_deb_expect(jot-servers usr/bin/jot-auth-server usr/bin/jot-resource-server)
+    _jot_deb_expect(jot-servers usr/bin/jot-auth-server usr/bin/jot-resource-server
+                    usr/lib/systemd/system/jot-auth-server.service usr/lib/systemd/system/jot-resource-server.service
+                    usr/share/doc/jot-servers/examples/auth-server.env.example
+                    usr/share/doc/jot-servers/examples/resource-server.env.example)
     _run(dpkg -x "${_deb}" "${_deb_root}")
     foreach(_server IN ITEMS jot-auth-server jot-resource-server)
         _run("${_deb_root}/usr/bin/${_server}" --help)
