@@ -126,7 +126,7 @@ public:
                 c, {{{"SET", keys_.token_index(t.id), f.id, "PX", ttl_ms(t.idle_expiry, f.created), "NX"}},
                     script(redis_script::subject_add,
                            {keys_.subject(f.subject), keys_.subject_counter(f.subject)},
-                           {keys_.index_member(f), ttl_ms(f.absolute_expiry, f.created)})});
+                           {detail::redis_keys::index_member(f), ttl_ms(f.absolute_expiry, f.created)})});
             if (first[0]->type == REDIS_REPLY_NIL) detail::redis_throw_corrupt();  // the token id is taken
             expect_ok(first[0]);
             expect_ok(first[1]);
@@ -292,7 +292,8 @@ public:
             const auto order = ordered_members(members[0].get());
             std::vector<detail::redis_command> revokes;
             for (const auto& [member, seq] : order)
-                revokes.push_back(revoke_family_command(keys_.family_of_member(member), now, true));
+                revokes.push_back(
+                    revoke_family_command(detail::redis_keys::family_of_member(member), now, true));
             auto replies = exec(c, std::move(revokes));
             std::vector<std::pair<family_record, std::uint64_t>> revoked;
             for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -604,14 +605,15 @@ private:
         const auto order = ordered_members(members.get());
         std::vector<detail::redis_command> reads;
         for (const auto& [member, seq] : order)
-            reads.push_back({{"HGETALL", keys_.family(keys_.family_of_member(member))}});
+            reads.push_back({{"HGETALL", keys_.family(detail::redis_keys::family_of_member(member))}});
         auto replies = exec(c, std::move(reads));
         std::vector<std::pair<family_record, std::uint64_t>> out;
         detail::redis_command gone{{"ZREM", index}};
         for (std::size_t i = 0; i < replies.size(); ++i) {
             const detail::redis_fields fields(replies[i].get());
             if (fields.empty()) {
-                if (keys_.member_may_go(order[i].first, now)) gone.args.push_back(order[i].first);
+                if (detail::redis_keys::member_may_go(order[i].first, now))
+                    gone.args.push_back(order[i].first);
                 continue;
             }
             auto f = detail::redis_family_from(fields);
