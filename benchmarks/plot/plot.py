@@ -122,11 +122,16 @@ def finish(fig, lines):
     fig.tight_layout(rect=(0, (0.12 + 0.13 * len(wrapped)) / height, 1, 1))
 
 
+def load_text(machine):
+    """ ", 1-minute load average 1.20 at the start, 2.37 at the end", or "" when not recorded."""
+    parts = [f"{machine[k][0]:.2f} at the {k[len('load_at_'):]}" for k in ("load_at_start", "load_at_end")
+             if machine.get(k)]
+    return f", 1-minute load average {', '.join(parts)}" if parts else ""
+
+
 def compare_footnote(doc):
     m = doc["machine"]
-    load_avg = m.get("load_at_end")
-    machine = f"{m.get('cpu') or 'CPU ?'}, {m['nproc']} cores" + (
-        f", load average at the end {' '.join(f'{x:.2f}' for x in load_avg)}" if load_avg else "")
+    machine = f"{m.get('cpu') or 'CPU ?'}, {m['nproc']} cores{load_text(m)}"
     settings = doc.get("settings") or {}
     return [f"Measured {doc['date']} with benchmarks/compare --json, jot commit {doc['jot_commit']}"
             f" ({doc.get('build_type', 'build type ?')}), {machine}.",
@@ -237,12 +242,10 @@ def plot_http(doc, out, plt):
         names.append("non-2xx answers (counted by wrk in req/s)")
     ax.legend(handles, names, fontsize=8, **LEGEND)
     w, m = doc["wrk"], doc["machine"]
-    load_avg = m.get("load_at_end")
     t = doc.get("tutorial") or {}
     finish(fig, [
         f"Measured {doc['date']} with benchmarks/http/run --json, jot commit {doc['jot_commit']}; {m['nproc']} cores"
-        " shared by the servers and wrk" + (f", load average at the end {' '.join(f'{x:.2f}' for x in load_avg)}"
-                                            if load_avg else "") + ".",
+        f" shared by the servers and wrk{load_text(m)}.",
         f"wrk -t {w['threads']} -c {w['connections']} -d {w['duration']} after {w.get('warmup', '?')} of warm-up"
         f" (login rows at -c {w.get('login_connections', '?')}); tutorial: node {t.get('node', '?')}, express "
         f"{t.get('express', '?')}, jsonwebtoken {t.get('jsonwebtoken', '?')}.",
