@@ -105,6 +105,11 @@ TITLE_PAD = 24
 SIDE_COLOURS = {"jot": "#4c72b0", "tutorial": "#dd8452", "baseline": "#8c8c8c"}
 
 
+def times(ratio):
+    """12.3×, 1.5×, 0.07×: one decimal, or two significant digits below 1."""
+    return f"{ratio:.1f}×" if ratio >= 1 else f"{ratio:.2g}×"
+
+
 def row_label(row):
     label = f"{row['op']} {row['algorithm']}"
     if row.get("variant"):
@@ -189,7 +194,7 @@ def plot_peers(doc, out, plt):
             ax.barh(y, ratio, height=height * 0.9, color=PEER_COLOURS.get(name, "#999999"),
                     label=None if name in labelled else title(name))
             labelled.add(name)
-            ax.text(ratio * 1.04, y, f"{ratio:.1f}×", va="center", fontsize=6.5)
+            ax.text(ratio * 1.04, y, times(ratio), va="center", fontsize=6.5)
     ax.set_xscale("log")
     ax.set_xlim(lo / 2.5, hi * 2.5)
     ax.axvline(1.0, color="black", linewidth=1, linestyle="--", label="1 = as fast as the peer")
@@ -223,12 +228,12 @@ def plot_http(doc, out, plt):
             ax.barh(i, rps - ok_rps, left=ok_rps, height=0.65, color="white", edgecolor="#c44e52", hatch="///")
         text = f"{rps:,.0f} req/s"
         if r["side"] != "tutorial" and tutorial.get(r["route"]):
-            text += f"  ({rps / tutorial[r['route']]:.1f}× the tutorial)"
+            text += f"  ({times(rps / tutorial[r['route']])} the tutorial)"
         if r["non_2xx"]:
             text += f"  — {r['non_2xx']:,} of {r['requests']:,} answers non-2xx ({bad:.0%})"
         ax.text(rps * 1.05, i, text, va="center", fontsize=7.5, color="#c44e52" if bad else "black")
     ax.set_xscale("log")
-    ax.set_xlim(lo / 2, hi * 40)
+    ax.set_xlim(lo / 2, hi * 15)
     labels = [f"{r['route']}  {r['server']}\n({r['detail']}, -c {r['connections']})" for r in rows]
     ax.set_yticks(range(len(rows)), labels, fontsize=7.5)
     ax.invert_yaxis()
