@@ -116,7 +116,8 @@ template <class Allowed>
     rest.remove_prefix(2);
     const auto path_at = rest.find('/');
     const std::string_view authority = rest.substr(0, path_at);
-    const std::string_view path = path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
+    const std::string_view path =
+        path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
     if (authority.find('@') != std::string_view::npos) return std::nullopt;
 
     std::string out = scheme + "://";
