@@ -73,9 +73,7 @@ template <class Allowed>
     while (!in.empty()) {
         if (in.starts_with("../")) {
             in.remove_prefix(3);
-        } else if (in.starts_with("./")) {
-            in.remove_prefix(2);
-        } else if (in.starts_with("/./")) {
+        } else if (in.starts_with("./") || in.starts_with("/./")) {  // "/./" keeps its second '/'
             in.remove_prefix(2);
         } else if (in == "/.") {
             in = "/";
