@@ -48,6 +48,9 @@ struct dpop_options {
     std::chrono::seconds max_age{60};
     std::chrono::seconds leeway{5};
     std::size_t max_jti_bytes = 128;
+    /// RSA proof keys may have at most this many bits: the client chooses the key, and so the cost of
+    /// verifying it.
+    std::size_t max_rsa_bits = 4096;
     parse_limits limits{};
 };
 
@@ -122,9 +125,10 @@ namespace detail {
 }
 
 /// The header's jwk as a public asymmetric key that may verify `alg` (RFC 9449 §4.3 steps 6-7): an object,
-/// not oct, without private members, with no "alg" of none, and through every check of parse_jwk.
+/// not oct, without private members, with no "alg" of none, through every check of parse_jwk, and an RSA
+/// key of at most `max_rsa_bits`.
 [[nodiscard]] inline result<key> dpop_header_key(const json_value_view& jwk_value, algorithm alg,
-                                                 const parse_limits& limits) {
+                                                 std::size_t max_rsa_bits, const parse_limits& limits) {
     if (jwk_value.raw.empty()) return errc::dpop_jwk_missing;
     if (jwk_value.type != json_value_view::kind::object) return errc::dpop_jwk_invalid;
     nlohmann::json j;
@@ -139,6 +143,8 @@ namespace detail {
         return errc::algorithm_none;
     auto parsed = parse_jwk(j);
     if (!parsed) return parsed.error();
+    if (parsed->k.family() == key_family::rsa && parsed->k.bits() > max_rsa_bits)
+        return errc::dpop_jwk_too_large;
     if (auto fit = parsed->permits(alg, key_use::verify); !fit)
         return fit.error() == errc::key_algorithm_mismatch ? errc::dpop_jwk_algorithm_mismatch : fit.error();
     return std::move(parsed->k);
@@ -157,7 +163,7 @@ struct dpop_claims {
 class dpop_verifier {
 public:
     /// Throws setup_error for an empty or symmetric allow-list, a max_age not above zero, a leeway outside
-    /// [0, 5 min], a zero max_jti_bytes or limits too small for a proof.
+    /// [0, 5 min], a zero max_jti_bytes, a max_rsa_bits below 2048 or limits too small for a proof.
     explicit dpop_verifier(dpop_options options = {}) : options_(std::move(options)) {
         if (options_.algorithms.empty()) throw setup_error("jot: dpop_options.algorithms is empty");
         for (const algorithm a : options_.algorithms)
@@ -168,6 +174,8 @@ public:
         if (options_.leeway < std::chrono::seconds{0} || options_.leeway > std::chrono::minutes{5})
             throw setup_error("jot: dpop_options.leeway must be between 0 and 5 minutes");
         if (options_.max_jti_bytes == 0) throw setup_error("jot: dpop_options.max_jti_bytes must be above 0");
+        if (options_.max_rsa_bits < 2048)
+            throw setup_error("jot: dpop_options.max_rsa_bits must be at least 2048 (RSA's minimum)");
         if (options_.limits.max_token_bytes == 0 || options_.limits.max_json_depth < 3)
             throw setup_error("jot: dpop_options.limits are too small to hold a proof");
     }
@@ -221,7 +229,7 @@ private:
         if (!allowed) return errc::dpop_algorithm_not_allowed;
         // RFC 8725 §3.10: a key the token only points to is fetched from where the attacker says.
         if (h.key_reference) return errc::header_embedded_key;
-        auto k = detail::dpop_header_key(h.jwk, h.alg, limits);
+        auto k = detail::dpop_header_key(h.jwk, h.alg, options_.max_rsa_bits, limits);
         if (!k) return k.error();
 
         std::string scratch;

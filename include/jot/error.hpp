@@ -127,7 +127,9 @@ namespace jot::inline v0 {
     /* the proof's key is not the one the access token is bound to (cnf.jkt) */                     \
     X(dpop_key_mismatch, 724, "dpop proof key is not the key the access token is bound to")         \
     /* the server's own request URI is not an absolute http or https URI */                         \
-    X(dpop_request_uri_invalid, 725, "request URI of a dpop check is not an absolute http(s) URI")
+    X(dpop_request_uri_invalid, 725, "request URI of a dpop check is not an absolute http(s) URI")  \
+    /* an RSA jwk above dpop_options::max_rsa_bits: the client picks its cost */                    \
+    X(dpop_jwk_too_large, 726, "dpop proof jwk is an RSA key above the configured size")
 
 /// One enumerator per distinct cause, from JOT_DETAIL_ERRC_TABLE above. Zero is unused; values are never
 /// renumbered.

@@ -235,6 +235,19 @@ TEST_CASE("dpop refuses a jwk that does not fit the algorithm or fails jot's key
     CHECK(with_jwk(even_e, algorithm::rs256) == errc::key_rsa_exponent_invalid);
 }
 
+TEST_CASE("dpop refuses an RSA proof key above max_rsa_bits") {
+    static const jot::key big = jot::key::generate(algorithm::rs256, 4096 + 8).value();
+    const auto proof = jot::sign_dpop_proof(big, algorithm::rs256, method, uri, {.issued_at = now});
+    REQUIRE(proof);
+    CHECK(code(verify(*proof)) == errc::dpop_jwk_too_large);
+    CHECK(code(verify(*proof, {}, jot::dpop_verifier{{.max_rsa_bits = 4096 + 8}})) == errc{});
+    // RSA keys of the default allow-list's largest size pass.
+    const auto at_limit = jot::sign_dpop_proof(private_key(algorithm::rs256), algorithm::rs256, method, uri,
+                                               {.issued_at = now});
+    REQUIRE(at_limit);
+    CHECK(code(verify(*at_limit)) == errc{});
+}
+
 TEST_CASE("dpop refuses a proof that the header's key did not sign") {
     json h = good_header();
     h["jwk"] = jot::key_parameters(private_key(algorithm::es256).public_key());
@@ -444,7 +457,7 @@ TEST_CASE("memory_replay_cache keeps an id until its time and refuses rather tha
 }
 
 TEST_CASE("dpop errors are of condition dpop_rejected and have names and messages") {
-    for (int v = 700; v <= 725; ++v) {
+    for (int v = 700; v <= 726; ++v) {
         const auto e = static_cast<errc>(v);
         CAPTURE(v);
         CHECK(std::string_view(jot::name(e)).starts_with("dpop_"));
@@ -464,6 +477,7 @@ TEST_CASE("dpop_verifier refuses options that cannot hold") {
     CHECK_THROWS_AS(dpop_verifier({.leeway = -1s}), jot::setup_error);
     CHECK_THROWS_AS(dpop_verifier({.leeway = 6min}), jot::setup_error);
     CHECK_THROWS_AS(dpop_verifier({.max_jti_bytes = 0}), jot::setup_error);
+    CHECK_THROWS_AS(dpop_verifier({.max_rsa_bits = 2047}), jot::setup_error);
     CHECK_THROWS_AS(dpop_verifier({.limits = {.max_token_bytes = 0}}), jot::setup_error);
     CHECK_NOTHROW(dpop_verifier{});
 }
