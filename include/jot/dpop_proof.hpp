@@ -73,11 +73,13 @@ struct dpop_proof_options {
     return detail::sign_encoded(private_key, alg, base64url_encode(header_text), payload);
 }
 
-/// The same with the algorithm fixed at compile time: sign_dpop_proof<jot::es256>(ec_key, "GET", uri).
+/// The same with the algorithm fixed at compile time: sign_dpop_proof<jot::es256>(ec_key, "GET", uri). An
+/// HMAC algorithm does not compile.
 template <class Alg>
-[[nodiscard]] result<std::string> sign_dpop_proof(const key_for<Alg>& private_key, std::string_view method,
-                                                  std::string_view uri,
-                                                  const dpop_proof_options& options = {}) {
+requires(Alg::traits.family != key_family::hmac)
+    [[nodiscard]] result<std::string> sign_dpop_proof(const key_for<Alg>& private_key,
+                                                      std::string_view method, std::string_view uri,
+                                                      const dpop_proof_options& options = {}) {
     return sign_dpop_proof(private_key.untyped(), Alg::id, method, uri, options);
 }
 
