@@ -20,6 +20,7 @@
 #include "claims.hpp"
 #include "clock.hpp"
 #include "crypto/signature.hpp"
+#include "detail/ascii.hpp"
 #include "detail/json.hpp"
 #include "detail/json_scan.hpp"
 #include "detail/uri.hpp"

@@ -10,6 +10,7 @@
 
 #include "algorithm.hpp"
 #include "base64url.hpp"
+#include "detail/ascii.hpp"
 #include "detail/json.hpp"
 #include "detail/json_scan.hpp"
 #include "detail/json_write.hpp"
@@ -53,15 +54,6 @@ struct jws_parts {
     // An empty signature is left to the header checks, so that "alg":"none" is named as such.
     if (p.header.empty()) return errc::token_malformed;
     return p;
-}
-
-[[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
 }
 
 /// The text of a string value: a view of the bytes between its quotes, or, if it holds escapes, its

@@ -7,11 +7,9 @@
 #include <string>       // std::string
 #include <string_view>  // std::string_view
 
-namespace jot::inline v0::detail {
+#include "ascii.hpp"
 
-[[nodiscard]] constexpr char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
+namespace jot::inline v0::detail {
 
 [[nodiscard]] constexpr int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
