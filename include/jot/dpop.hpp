@@ -5,6 +5,7 @@
 #include <array>        // std::array
 #include <chrono>       // std::chrono::seconds
 #include <cstddef>      // std::size_t
+#include <memory>       // std::shared_ptr, std::make_shared
 #include <optional>     // std::optional
 #include <span>         // std::span
 #include <string>       // std::string
@@ -13,15 +14,12 @@
 #include <utility>      // std::move
 #include <vector>       // std::vector
 
-#include <nlohmann/json.hpp>
-
 #include "algorithm.hpp"
 #include "base64url.hpp"
 #include "claims.hpp"
 #include "clock.hpp"
 #include "crypto/signature.hpp"
-#include "detail/ascii.hpp"
-#include "detail/json.hpp"
+#include "detail/dpop_key.hpp"
 #include "detail/json_scan.hpp"
 #include "detail/uri.hpp"
 #include "dpop_replay_cache.hpp"
@@ -52,6 +50,9 @@ struct dpop_options {
     /// RSA proof keys may have at most this many bits: the client chooses the key, and so the cost of
     /// verifying it.
     std::size_t max_rsa_bits = 4096;
+    /// Proof keys kept once read, by their jwk text (reading an EC key costs twice its verification); 0 keeps
+    /// none.
+    std::size_t key_cache_capacity = 1024;
     parse_limits limits{};
 };
 
@@ -125,32 +126,6 @@ namespace detail {
     return id;
 }
 
-/// The header's jwk as a public asymmetric key that may verify `alg` (RFC 9449 §4.3 steps 6-7): an object,
-/// not oct, without private members, with no "alg" of none, through every check of parse_jwk, and an RSA
-/// key of at most `max_rsa_bits`.
-[[nodiscard]] inline result<key> dpop_header_key(const json_value_view& jwk_value, algorithm alg,
-                                                 std::size_t max_rsa_bits, const parse_limits& limits) {
-    if (jwk_value.raw.empty()) return errc::dpop_jwk_missing;
-    if (jwk_value.type != json_value_view::kind::object) return errc::dpop_jwk_invalid;
-    nlohmann::json j;
-    if (!parse_strict_json(jwk_value.raw, j, limits.max_json_depth)) return errc::dpop_jwk_invalid;
-    if (const auto kty = j.find("kty"); kty != j.end() && kty->is_string() && *kty == "oct")
-        return errc::dpop_jwk_symmetric;
-    // RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2: the private members of EC, RSA and OKP keys.
-    for (const char* member : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-        if (j.contains(member)) return errc::dpop_jwk_private;
-    if (const auto a = j.find("alg");
-        a != j.end() && a->is_string() && iequals(a->get_ref<const std::string&>(), "none"))
-        return errc::algorithm_none;
-    auto parsed = parse_jwk(j);
-    if (!parsed) return parsed.error();
-    if (parsed->k.family() == key_family::rsa && parsed->k.bits() > max_rsa_bits)
-        return errc::dpop_jwk_too_large;
-    if (auto fit = parsed->permits(alg, key_use::verify); !fit)
-        return fit.error() == errc::key_algorithm_mismatch ? errc::dpop_jwk_algorithm_mismatch : fit.error();
-    return std::move(parsed->k);
-}
-
 /// The claims of a proof that the verifier reads, as scanned values (raw empty when absent).
 struct dpop_claims {
     json_value_view jti{}, htm{}, htu{}, iat{}, ath{}, nonce{};
@@ -165,7 +140,9 @@ class dpop_verifier {
 public:
     /// Throws setup_error for an empty or symmetric allow-list, a max_age not above zero, a leeway outside
     /// [0, 5 min], a zero max_jti_bytes, a max_rsa_bits below 2048 or limits too small for a proof.
-    explicit dpop_verifier(dpop_options options = {}) : options_(std::move(options)) {
+    explicit dpop_verifier(dpop_options options = {})
+        : options_(std::move(options)),
+          keys_(std::make_shared<detail::dpop_key_cache>(options_.key_cache_capacity)) {
         if (options_.algorithms.empty()) throw setup_error("jot: dpop_options.algorithms is empty");
         for (const algorithm a : options_.algorithms)
             if (traits(a).family == key_family::hmac)
@@ -230,12 +207,17 @@ private:
         if (!allowed) return errc::dpop_algorithm_not_allowed;
         // RFC 8725 §3.10: a key the token only points to is fetched from where the attacker says.
         if (h.key_reference) return errc::header_embedded_key;
-        auto k = detail::dpop_header_key(h.jwk, h.alg, options_.max_rsa_bits, limits);
-        if (!k) return k.error();
+        const auto read = keys_->get(h.jwk, options_.max_rsa_bits, limits.max_json_depth);
+        if (!read) return read.error();
+        const detail::dpop_key& k = **read;
+        if (auto fit = k.parsed.permits(h.alg, key_use::verify); !fit)
+            return fit.error() == errc::key_algorithm_mismatch ? errc::dpop_jwk_algorithm_mismatch
+                                                               : fit.error();
 
         std::string scratch;
         if (!base64url_decode_into(scratch, parts->signature)) return errc::base64_invalid;
-        if (auto r = detail::verify_bytes(*k, h.alg, parts->signing_input, scratch); !r) return r.error();
+        if (auto r = detail::verify_bytes(k.parsed.k, h.alg, parts->signing_input, scratch); !r)
+            return r.error();
         std::string payload;
         if (!base64url_decode_into(payload, parts->payload)) return errc::base64_invalid;
         detail::dpop_claims c;
@@ -250,11 +232,12 @@ private:
                                  });
         if (scanned == errc::json_invalid) return errc::payload_invalid;
         if (scanned != errc{}) return scanned;
-        return check_claims(c, *k, h.alg, request, *request_uri, now);
+        return check_claims(c, k, h.alg, request, *request_uri, now);
     }
 
-    [[nodiscard]] result<verified_dpop_proof> check_claims(const detail::dpop_claims& c, key& k,
-                                                           algorithm alg, const dpop_request& request,
+    [[nodiscard]] result<verified_dpop_proof> check_claims(const detail::dpop_claims& c,
+                                                           const detail::dpop_key& k, algorithm alg,
+                                                           const dpop_request& request,
                                                            const std::string& request_uri,
                                                            time_point now) const {
         using kind = detail::json_value_view::kind;
@@ -297,9 +280,7 @@ private:
             if (!expected) return expected.error();
             if (ath != *expected) return errc::dpop_ath_mismatch;
         }
-        auto thumbprint = detail::try_thumbprint(k);
-        if (!thumbprint) return thumbprint.error();
-        if (!request.key_thumbprint.empty() && *thumbprint != request.key_thumbprint)
+        if (!request.key_thumbprint.empty() && k.thumbprint != request.key_thumbprint)
             return errc::dpop_key_mismatch;
         const std::string_view nonce = text(c.nonce, nonce_text);
         if (!request.nonces.empty()) {
@@ -309,12 +290,13 @@ private:
             for (const std::string_view n : request.nonces) known = known || n == nonce;
             if (!known) return errc::dpop_nonce_mismatch;
         }
-        return verified_dpop_proof(verified_dpop_proof::passkey{}, std::move(k), alg, *std::move(thumbprint),
+        return verified_dpop_proof(verified_dpop_proof::passkey{}, k.parsed.k, alg, k.thumbprint,
                                    std::move(jti_text), detail::from_seconds(*iat), std::move(htm_text),
                                    std::move(htu_text), std::move(nonce_text));
     }
 
     dpop_options options_;
+    std::shared_ptr<detail::dpop_key_cache> keys_;  // shared by copies; thread-safe
 };
 
 /// Whether a DPoP failure asks the client to retry with a server nonce (RFC 9449 §8: use_dpop_nonce); every

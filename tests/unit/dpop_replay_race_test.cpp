@@ -116,3 +116,29 @@ TEST_CASE("dpop_replay_race: a full memory_replay_cache admits exactly its capac
     });
     CHECK(later.load() == threads);
 }
+
+TEST_CASE("dpop_replay_race: threads verifying proofs of a few keys share the key cache") {
+    std::vector<jot::key> keys;
+    for (const auto alg : {jot::algorithm::es256, jot::algorithm::es256, jot::algorithm::eddsa})
+        keys.push_back(jot::key::generate(alg).value());
+    const std::vector<jot::algorithm> algs{jot::algorithm::es256, jot::algorithm::es256,
+                                           jot::algorithm::eddsa};
+    const jot::dpop_verifier v{{.key_cache_capacity = 2}};  // smaller than the keys: evictions race too
+    jot::memory_replay_cache seen;
+    const jot::dpop_request request{.method = "GET", .uri = "https://api.example/posts"};
+    constexpr int per_thread = 30;
+    std::vector<std::vector<std::string>> proofs(threads);
+    for (int t = 0; t < threads; ++t)
+        for (int i = 0; i < per_thread; ++i) {
+            const auto k = static_cast<std::size_t>((t + i) % 3);
+            proofs[static_cast<std::size_t>(t)].push_back(
+                jot::sign_dpop_proof(keys[k], algs[k], "GET", "https://api.example/posts", {.issued_at = now})
+                    .value());
+        }
+    std::atomic<int> accepted{0};
+    race([&](int t) {
+        for (const auto& p : proofs[static_cast<std::size_t>(t)])
+            if (v.verify_at(p, request, seen, now)) accepted.fetch_add(1);
+    });
+    CHECK(accepted.load() == threads * per_thread);
+}

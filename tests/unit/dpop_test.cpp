@@ -248,6 +248,45 @@ TEST_CASE("dpop refuses an RSA proof key above max_rsa_bits") {
     CHECK(code(verify(*at_limit)) == errc{});
 }
 
+TEST_CASE("dpop reads a proof key once and still checks it against each proof's alg") {
+    for (const std::size_t capacity : {std::size_t{0}, std::size_t{1}, std::size_t{1024}}) {
+        CAPTURE(capacity);
+        const jot::dpop_verifier v{{.key_cache_capacity = capacity}};
+        jot::memory_replay_cache seen;
+        const jot::dpop_request request{.method = method, .uri = uri};
+        for (int i = 0; i < 3; ++i) {
+            const auto proof = jot::sign_dpop_proof(private_key(algorithm::es256), algorithm::es256, method,
+                                                    uri, {.issued_at = now});
+            REQUIRE(proof);
+            const auto r = v.verify_at(*proof, request, seen, now);
+            REQUIRE_MESSAGE(r, r.error().message());
+            CHECK(r->thumbprint() == jot::thumbprint(private_key(algorithm::es256)));
+        }
+        // The same jwk text under another alg: a key read before does not skip the fit check.
+        json h = good_header();
+        h["alg"] = "ES384";
+        CHECK(code(v.verify_at(forge_text(h.dump(), good_claims().dump(), algorithm::es384,
+                                          &private_key(algorithm::es384)),
+                               request, seen, now)) == errc::dpop_jwk_algorithm_mismatch);
+        // Another key evicts the first from a cache of one; both still verify.
+        for (const algorithm alg : {algorithm::eddsa, algorithm::es256}) {
+            const auto proof = jot::sign_dpop_proof(private_key(alg), alg, method, uri, {.issued_at = now});
+            REQUIRE(proof);
+            const auto r = v.verify_at(*proof, request, seen, now);
+            REQUIRE_MESSAGE(r, r.error().message());
+            CHECK(r->thumbprint() == jot::thumbprint(private_key(alg)));
+        }
+        // A refused key is not kept: it is refused again.
+        CHECK(code(v.verify_at(forge(good_header(algorithm::es384), good_claims(), algorithm::es384), request,
+                               seen, now)) == errc{});
+        json leaky = good_header();
+        leaky["jwk"] = jot::key_parameters(private_key(algorithm::es256), true);
+        for (int i = 0; i < 2; ++i)
+            CHECK(code(v.verify_at(forge(leaky, good_claims()), request, seen, now)) ==
+                  errc::dpop_jwk_private);
+    }
+}
+
 TEST_CASE("dpop refuses a proof that the header's key did not sign") {
     json h = good_header();
     h["jwk"] = jot::key_parameters(private_key(algorithm::es256).public_key());
