@@ -94,7 +94,42 @@ namespace jot::inline v0 {
     X(store_corrupt, 501, "token store holds a record that cannot be read")                         \
     /* internal */                                                                                  \
     /* an OpenSSL call failed unexpectedly */                                                       \
-    X(crypto_failure, 600, "cryptographic operation failed")
+    X(crypto_failure, 600, "cryptographic operation failed")                                        \
+    /* dpop_rejected: DPoP proofs (RFC 9449 4.3); invalid_dpop_proof but for the nonce rows */      \
+    X(dpop_type_mismatch, 700, "dpop proof type (typ) is not dpop+jwt")                             \
+    X(dpop_algorithm_symmetric, 701, "dpop proof is signed with a symmetric (HMAC) algorithm")      \
+    X(dpop_algorithm_not_allowed, 702, "dpop proof algorithm is not on the allow-list")             \
+    X(dpop_jwk_missing, 703, "dpop proof header has no jwk")                                        \
+    X(dpop_jwk_invalid, 704, "dpop proof header jwk is not a JSON object")                          \
+    X(dpop_jwk_private, 705, "dpop proof jwk holds private key members")                            \
+    X(dpop_jwk_symmetric, 706, "dpop proof jwk is a symmetric (oct) key")                           \
+    /* key type or curve of the jwk does not fit the header's alg */                                \
+    X(dpop_jwk_algorithm_mismatch, 707, "dpop proof jwk does not fit the algorithm")                \
+    X(dpop_jti_missing, 708, "dpop proof has no jti or an empty one")                               \
+    X(dpop_jti_too_long, 709, "dpop proof jti is longer than the configured limit")                 \
+    X(dpop_htm_missing, 710, "dpop proof has no htm")                                               \
+    X(dpop_htm_mismatch, 711, "dpop proof htm is not the request method")                           \
+    X(dpop_htu_missing, 712, "dpop proof has no htu")                                               \
+    X(dpop_htu_invalid, 713, "dpop proof htu is not an absolute http or https URI")                 \
+    X(dpop_htu_mismatch, 714, "dpop proof htu is not the request URI")                              \
+    X(dpop_iat_missing, 715, "dpop proof has no iat")                                               \
+    X(dpop_iat_too_old, 716, "dpop proof was issued before the accepted window (iat)")              \
+    X(dpop_iat_in_future, 717, "dpop proof was issued in the future (iat)")                         \
+    X(dpop_ath_missing, 718, "dpop proof has no ath although an access token was presented")        \
+    X(dpop_ath_mismatch, 719, "dpop proof ath is not the hash of the presented access token")       \
+    /* use_dpop_nonce: the server requires a nonce and the proof has none */                        \
+    X(dpop_nonce_missing, 720, "dpop proof has no nonce although the server requires one")          \
+    /* use_dpop_nonce: the proof's nonce is not one the server currently accepts */                 \
+    X(dpop_nonce_mismatch, 721, "dpop proof nonce is not one the server accepts")                   \
+    X(dpop_replayed, 722, "dpop proof jti was already used within the window")                      \
+    /* the replay cache holds only unexpired entries and cannot take another */                     \
+    X(dpop_replay_cache_full, 723, "dpop replay cache is full")                                     \
+    /* the proof's key is not the one the access token is bound to (cnf.jkt) */                     \
+    X(dpop_key_mismatch, 724, "dpop proof key is not the key the access token is bound to")         \
+    /* the server's own request URI is not an absolute http or https URI */                         \
+    X(dpop_request_uri_invalid, 725, "request URI of a dpop check is not an absolute http(s) URI")  \
+    /* an RSA jwk above dpop_options::max_rsa_bits: the client picks its cost */                    \
+    X(dpop_jwk_too_large, 726, "dpop proof jwk is an RSA key above the configured size")
 
 /// One enumerator per distinct cause, from JOT_DETAIL_ERRC_TABLE above. Zero is unused; values are never
 /// renumbered.
@@ -112,6 +147,7 @@ enum class condition {
     key_rejected,
     refresh_rejected,
     store_failure,
+    dpop_rejected,
 };
 
 /// The name of an error code as written in the enum, e.g. "token_expired"; "unknown" otherwise.
@@ -126,6 +162,7 @@ inline condition condition_of(errc e) noexcept {
     if (v < 300) return condition::claims_rejected;
     if (v < 400) return condition::key_rejected;
     if (v < 500) return condition::refresh_rejected;
+    if (v >= 700 && v < 800) return condition::dpop_rejected;
     return condition::store_failure;
 }
 
@@ -153,6 +190,8 @@ public:
                 return "refresh token rejected";
             case condition::store_failure:
                 return "store failure";
+            case condition::dpop_rejected:
+                return "dpop proof rejected";
         }
         return "unknown condition";
     }

@@ -32,6 +32,15 @@ struct unverified_token;
 struct verification_cache_options;
 class verification_cache;
 
+// dpop.hpp, dpop_proof.hpp, dpop_replay_cache.hpp
+struct dpop_options;
+struct dpop_request;
+class verified_dpop_proof;
+class dpop_verifier;
+struct dpop_proof_options;
+struct memory_replay_cache_options;
+class memory_replay_cache;
+
 // clock.hpp
 struct system_clock;
 class manual_clock;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The umbrella header for jot's core: keys, JWS, JWT signing and verification, JWK.
+// The umbrella header for jot's core: keys, JWS, JWT signing and verification, JWK, DPoP proofs.
 #pragma once
 
 #include "access_policy.hpp"
@@ -8,6 +8,9 @@
 #include "builder.hpp"
 #include "claims.hpp"
 #include "clock.hpp"
+#include "dpop.hpp"
+#include "dpop_proof.hpp"
+#include "dpop_replay_cache.hpp"
 #include "error.hpp"
 #include "jwk.hpp"
 #include "jws.hpp"

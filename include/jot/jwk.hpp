@@ -2,6 +2,7 @@
 // JSON Web Keys (RFC 7517, 7518 §6, 8037): import with strict checks, export, RFC 7638 thumbprints, JWKS.
 #pragma once
 
+#include <array>             // std::array
 #include <initializer_list>  // std::initializer_list
 #include <optional>          // std::optional
 #include <span>              // std::span
@@ -186,16 +187,24 @@ namespace detail {
     return j;
 }
 
-/// RFC 7638 thumbprint: base64url SHA-256 of the required public members, sorted, without whitespace.
-/// Throws setup_error if the digest itself fails.
-[[nodiscard]] inline std::string thumbprint(const key& k) {
+namespace detail {
+/// The RFC 7638 thumbprint, or crypto_failure if the digest fails: for paths that must not throw.
+[[nodiscard]] inline result<std::string> try_thumbprint(const key& k) {
     // RFC 7638 §3.2: the required members only, in lexicographic order, without whitespace (nlohmann objects
     // are sorted and dump() is compact). HMAC keys: the required member is the secret itself.
     const nlohmann::json required = key_parameters(k, k.is_symmetric());
     std::array<unsigned char, 32> digest{};
-    if (!crypto::sha256(required.dump(), digest))
-        throw setup_error("jot: SHA-256 failed while computing a thumbprint");
+    if (!crypto::sha256(required.dump(), digest)) return errc::crypto_failure;
     return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+}  // namespace detail
+
+/// RFC 7638 thumbprint: base64url SHA-256 of the required public members, sorted, without whitespace.
+/// Throws setup_error if the digest itself fails.
+[[nodiscard]] inline std::string thumbprint(const key& k) {
+    auto t = detail::try_thumbprint(k);
+    if (!t) throw setup_error("jot: SHA-256 failed while computing a thumbprint");
+    return *std::move(t);
 }
 
 /// A JWK for `k` with kid, alg and use "sig". Public members only unless `include_private`.

@@ -10,6 +10,7 @@
 
 #include "algorithm.hpp"
 #include "base64url.hpp"
+#include "detail/ascii.hpp"
 #include "detail/json.hpp"
 #include "detail/json_scan.hpp"
 #include "detail/json_write.hpp"
@@ -55,15 +56,6 @@ struct jws_parts {
     return p;
 }
 
-[[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
 /// The text of a string value: a view of the bytes between its quotes, or, if it holds escapes, its
 /// decoded form kept in `storage`.
 [[nodiscard]] inline std::string_view string_value(const json_value_view& v, std::string& storage) {
@@ -72,20 +64,24 @@ struct jws_parts {
     return storage;
 }
 
-/// The JOSE header, checked against every rule that does not need a key. kid and typ are the scanned
+/// The JOSE header, checked against every rule that does not need a key. kid, typ and jwk are the scanned
 /// values (raw empty when absent), views into the header text.
 struct checked_header {
     algorithm alg = algorithm::hs256;
     json_value_view kid{};
     json_value_view type{};
+    json_value_view jwk{};       // an embedded key: refused by check_header, the key of a DPoP proof
+    bool key_reference = false;  // jku, x5u or x5c: always refused
 };
 
-/// Checks the decoded header `text`: strict JSON, then the JOSE rules in order.
-[[nodiscard]] inline result<void> check_header(std::string_view text, const parse_limits& limits,
-                                               checked_header& out) {
+/// Checks the decoded header `text` against the rules every JWS shares: strict JSON, alg, crit, b64 and
+/// the types of kid, typ and cty. Records an embedded jwk and key references in `out` without judging them,
+/// so that the two callers (check_header and the DPoP proof check) apply one copy of the shared rules.
+[[nodiscard]] inline result<void> check_header_except_keys(std::string_view text, const parse_limits& limits,
+                                                           checked_header& out) {
     using kind = json_value_view::kind;
-    json_value_view alg, crit, b64_member, kid, typ, cty;
-    bool embedded_key = false;
+    json_value_view alg, crit, b64_member, kid, typ, cty, jwk;
+    bool key_reference = false;
     const errc scanned = json_scanner(text, limits.max_json_depth)
                              .scan_object([&](std::string_view name, const json_value_view& v) {
                                  switch (short_name(name)) {
@@ -107,12 +103,13 @@ struct checked_header {
                                      case short_name("cty"):
                                          cty = v;
                                          break;
-                                     // RFC 8725 §3.10: a key named by the token is chosen by the attacker.
                                      case short_name("jwk"):
+                                         jwk = v;
+                                         break;
                                      case short_name("jku"):
                                      case short_name("x5u"):
                                      case short_name("x5c"):
-                                         embedded_key = true;
+                                         key_reference = true;
                                          break;
                                      default:
                                          break;
@@ -146,12 +143,22 @@ struct checked_header {
         if (b64_member.type != kind::boolean) return errc::header_invalid;
         if (b64_member.raw == "false") return errc::header_unencoded_payload;
     }
-    if (embedded_key) return errc::header_embedded_key;
     if (!kid.raw.empty() && kid.type != kind::string) return errc::header_invalid;
     if (!typ.raw.empty() && typ.type != kind::string) return errc::header_invalid;
     if (!cty.raw.empty() && cty.type != kind::string) return errc::header_invalid;
     out.kid = kid;
     out.type = typ;
+    out.jwk = jwk;
+    out.key_reference = key_reference;
+    return {};
+}
+
+/// Checks the decoded header `text`: the shared rules, then no key embedded or referenced.
+[[nodiscard]] inline result<void> check_header(std::string_view text, const parse_limits& limits,
+                                               checked_header& out) {
+    if (auto r = check_header_except_keys(text, limits, out); !r) return r;
+    // RFC 8725 §3.10: a key named by the token is chosen by the attacker.
+    if (!out.jwk.raw.empty() || out.key_reference) return errc::header_embedded_key;
     return {};
 }
 

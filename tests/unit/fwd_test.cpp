@@ -15,6 +15,9 @@ struct uses_names {
     std::shared_ptr<jot::remote_jwks> jwks;
     const jot::verified_token* token = nullptr;
     const jot::unverified_token* peek = nullptr;
+    std::shared_ptr<const jot::dpop_verifier> dpop;
+    std::shared_ptr<jot::memory_replay_cache> replay;
+    const jot::verified_dpop_proof* proof = nullptr;
     jot::errc* code = nullptr;
 };
 
@@ -33,5 +36,8 @@ TEST_CASE("fwd declares the same types the headers define") {
     CHECK_FALSE(u.v);
     CHECK(u.code == nullptr);
     static_assert(sizeof(jot::verifier_options) > 0 && sizeof(jot::access_facts) > 0 &&
-                  sizeof(jot::remote_jwks_options) > 0 && sizeof(jot::any_store) > 0);
+                  sizeof(jot::remote_jwks_options) > 0 && sizeof(jot::any_store) > 0 &&
+                  sizeof(jot::dpop_options) > 0 && sizeof(jot::dpop_request) > 0 &&
+                  sizeof(jot::dpop_proof_options) > 0 && sizeof(jot::memory_replay_cache_options) > 0);
+    CHECK(u.proof == nullptr);
 }

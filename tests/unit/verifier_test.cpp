@@ -126,6 +126,27 @@ TEST_CASE("verifier rejects crit, b64 false and header-embedded keys") {
     }
 }
 
+TEST_CASE("verifier rejects an access token whose header embeds the public key that signed it") {
+    // The DPoP proof check takes its key from the header (dpop.hpp); an access token never may, even when
+    // the embedded key is the configured one and the signature verifies (RFC 8725 §3.10).
+    const auto k = jot::key::generate(jot::algorithm::es256).value();
+    jot::key_set keys;
+    keys.add(jot::algorithm::es256, k.public_key());
+    const jot::verifier v{keys, {.issuer = "https://auth.example", .audience = {"api"}}};
+    const auto plain = jot::sign_jws_with(k, jot::algorithm::es256, claims_json());
+    REQUIRE(plain);
+    CHECK(verify(*plain, v) == errc{});
+    const nlohmann::json jwk = jot::key_parameters(k.public_key());
+    for (const char* type : {"JWT", "at+jwt", "dpop+jwt"}) {
+        CAPTURE(type);
+        const nlohmann::json header = {{"alg", "ES256"}, {"typ", type}, {"jwk", jwk}};
+        const auto token = jot::detail::sign_encoded(k, jot::algorithm::es256,
+                                                     jot::base64url_encode(header.dump()), claims_json());
+        REQUIRE(token);
+        CHECK(verify(*token, v) == errc::header_embedded_key);
+    }
+}
+
 TEST_CASE("verifier rejects duplicate member names in header and payload") {
     CHECK(verify(forge_hs256(R"({"alg":"HS256","alg":"none"})", claims_json())) ==
           errc::json_duplicate_member);
