@@ -11,6 +11,7 @@
 #include <string>        // std::string
 #include <string_view>   // std::string_view
 #include <system_error>  // std::error_code
+#include <utility>       // std::move, std::pair
 #include <vector>        // std::vector
 
 #include <CLI/CLI.hpp>
@@ -153,13 +154,20 @@ struct sign_options {
     bool jti = false;
 };
 
-int sign(const sign_options& o) {
-    const jot::jwk j = load_key_file(o.key_file);
-    std::optional<jot::algorithm> alg = o.alg.empty() ? j.alg : parse_algorithm(o.alg);
+/// The key of a key file and the algorithm it signs with: --alg, else the JWK's alg; a usage error if
+/// there is none or the key may not sign with it.
+std::pair<jot::jwk, jot::algorithm> signing_key(const std::string& key_file, const std::string& alg_name) {
+    jot::jwk j = load_key_file(key_file);
+    std::optional<jot::algorithm> alg = alg_name.empty() ? j.alg : parse_algorithm(alg_name);
     if (!alg) throw usage_error("--alg is required: the key file names no algorithm");
     if (auto fit = j.permits(*alg, jot::key_use::sign); !fit)
-        throw usage_error("key file '" + o.key_file + "' cannot sign " + std::string(jot::name(*alg)) + ": " +
+        throw usage_error("key file '" + key_file + "' cannot sign " + std::string(jot::name(*alg)) + ": " +
                           describe(fit.error()));
+    return {std::move(j), *alg};
+}
+
+int sign(const sign_options& o) {
+    const auto [j, alg] = signing_key(o.key_file, o.alg);
 
     nlohmann::json claims = nlohmann::json::object();
     if (!o.claims.empty()) {
@@ -184,7 +192,7 @@ int sign(const sign_options& o) {
     if (o.aud.size() > 1) claims["aud"] = o.aud;
     if (o.jti) claims["jti"] = random_id();
 
-    const jot::signer signer(*alg, j.k, o.kid_given ? o.kid : j.kid);
+    const jot::signer signer(alg, j.k, o.kid_given ? o.kid : j.kid);
     auto token = signer.sign(claims, o.typ);
     if (!token) throw usage_error("signing failed: " + describe(token.error()));
     std::cout << *token << '\n';
@@ -321,6 +329,27 @@ int verify(const verify_options& o) {
     return exit_ok;
 }
 
+struct dpop_proof_options {
+    std::string key_file;
+    std::string alg;
+    std::string htm;
+    std::string htu;
+    std::string access_token;
+    std::string nonce;
+};
+
+int dpop_proof(const dpop_proof_options& o) {
+    const auto [j, alg] = signing_key(o.key_file, o.alg);
+    if (o.htm.empty() || o.htm.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+        throw usage_error("--htm must be an HTTP method in capitals, e.g. POST (got '" + o.htm + "')");
+    const std::string access_token = o.access_token.empty() ? std::string() : read_token(o.access_token);
+    auto proof =
+        jot::sign_dpop_proof(j.k, alg, o.htm, o.htu, {.access_token = access_token, .nonce = o.nonce});
+    if (!proof) throw usage_error("cannot make the proof: " + describe(proof.error()));
+    std::cout << *proof << '\n';
+    return exit_ok;
+}
+
 int decode(const std::string& arg) {
     const std::string token = read_token(arg);
     auto parts = jot::decode_unverified(token, {.max_token_bytes = token.size(), .max_json_depth = 64});
@@ -416,6 +445,18 @@ int run(int argc, char** argv) {
     decode_cmd->add_option("token", decode_token, "The token, or - to read it from standard input")
         ->required();
 
+    dpop_proof_options dp;
+    auto* dpop_cmd = app.add_subcommand("dpop", "DPoP (RFC 9449): proofs of possession of a key");
+    dpop_cmd->require_subcommand(1);
+    auto* proof_cmd = dpop_cmd->add_subcommand("proof", "Print a DPoP proof for one HTTP request");
+    proof_cmd->add_option("--key", dp.key_file, "Private key file (JWK or PEM), asymmetric")->required();
+    proof_cmd->add_option("--alg", dp.alg, "Algorithm (default: the JWK's alg)");
+    proof_cmd->add_option("--htm", dp.htm, "The request's method, e.g. POST")->required();
+    proof_cmd->add_option("--htu", dp.htu, "The request's URI (query and fragment are left out)")->required();
+    proof_cmd->add_option("--ath", dp.access_token,
+                          "The access token the request carries (its hash goes in ath), or - for stdin");
+    proof_cmd->add_option("--nonce", dp.nonce, "The server's DPoP-Nonce, if it sent one");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -434,6 +475,7 @@ int run(int argc, char** argv) {
     if (sign_cmd->parsed()) return sign(so);
     if (verify_cmd->parsed()) return verify(vo);
     if (decode_cmd->parsed()) return decode(decode_token);
+    if (proof_cmd->parsed()) return dpop_proof(dp);
     return exit_usage;
 }
 

@@ -18,6 +18,7 @@
 #include "builder.hpp"
 #include "clock.hpp"
 #include "crypto/openssl.hpp"
+#include "detail/uri.hpp"
 #include "dpop.hpp"
 #include "error.hpp"
 #include "jwk.hpp"
@@ -37,7 +38,8 @@ struct dpop_proof_options {
 /// A DPoP proof for a request with `method` and `uri`, signed with `private_key` under `alg`: header typ
 /// dpop+jwt, alg and the key's public JWK; claims jti, htm, htu (the URI without query and fragment), iat,
 /// and ath and nonce when given. Fails with dpop_algorithm_symmetric for an HMAC algorithm, the errors of
-/// key::fits (key_algorithm_mismatch, key_not_private), json_invalid_utf8 or crypto_failure. Thread-safe.
+/// key::fits (key_algorithm_mismatch, key_not_private), dpop_request_uri_invalid when `uri` is not an
+/// absolute http(s) URI a verifier could match, json_invalid_utf8 or crypto_failure. Thread-safe.
 [[nodiscard]] inline result<std::string> sign_dpop_proof(const key& private_key, algorithm alg,
                                                          std::string_view method, std::string_view uri,
                                                          const dpop_proof_options& options = {}) {
@@ -45,6 +47,7 @@ struct dpop_proof_options {
     if (traits(alg).family == key_family::hmac || private_key.is_symmetric())
         return errc::dpop_algorithm_symmetric;
     if (auto fit = private_key.fits(alg, key_use::sign); !fit) return fit.error();
+    if (!detail::normalized_http_uri(uri)) return errc::dpop_request_uri_invalid;
     const nlohmann::json header = {
         {"typ", dpop_proof_type}, {"alg", name(alg)}, {"jwk", key_parameters(private_key, false)}};
 

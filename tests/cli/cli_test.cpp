@@ -720,3 +720,41 @@ TEST_CASE("jot keygen warns when a private key goes to a file through standard o
     CHECK(starts_with(r.err, "warning: "));
     CHECK(r.err.find("-o FILE") != std::string::npos);
 }
+
+TEST_CASE("jot dpop proof prints a proof that a dpop_verifier accepts once, bound to the key's thumbprint") {
+    const std::string key = make_key("ES256", "dpop-es256.jwk");
+    const std::string access_token = "an.access.token";
+    const auto made = jot_run({"dpop", "proof", "--key", key, "--htm", "POST", "--htu",
+                               "https://api.example/token?x=1", "--ath", access_token, "--nonce", "n-1"});
+    REQUIRE(made.status == exit_ok);
+    const std::string proof = trimmed(made.out);
+    const jot::dpop_verifier verifier;
+    jot::memory_replay_cache cache;
+    const std::string_view nonces[] = {"n-1"};
+    const jot::dpop_request request{
+        .method = "POST", .uri = "https://api.example/token", .access_token = access_token, .nonces = nonces};
+    const auto verified = verifier.verify(proof, request, cache);
+    REQUIRE_MESSAGE(verified, verified.error().message());
+    CHECK(verified->thumbprint() == trimmed(jot_run({"thumbprint", key}).out));
+    CHECK(verifier.verify(proof, request, cache).error() == jot::errc::dpop_replayed);
+    CHECK(verifier
+              .verify(trimmed(jot_run({"dpop", "proof", "--key", key, "--htm", "GET", "--htu",
+                                       "https://api.example/token"})
+                                  .out),
+                      request, cache)
+              .error() == jot::errc::dpop_htm_mismatch);
+
+    SUBCASE("and refuses what no verifier could accept, with exit 2") {
+        CHECK(jot_run({"dpop", "proof", "--key", make_key("HS256", "dpop-hs.jwk"), "--htm", "GET", "--htu",
+                       "https://api.example/"})
+                  .status == exit_usage);
+        const auto lower =
+            jot_run({"dpop", "proof", "--key", key, "--htm", "post", "--htu", "https://a.example/"});
+        CHECK(lower.status == exit_usage);
+        CHECK(lower.err.find("--htm") != std::string::npos);
+        const auto relative = jot_run({"dpop", "proof", "--key", key, "--htm", "GET", "--htu", "/token"});
+        CHECK(relative.status == exit_usage);
+        CHECK(relative.err.find("not an absolute http(s) URI") != std::string::npos);
+        CHECK(jot_run({"dpop", "proof", "--key", key, "--htm", "GET"}).status == exit_usage);
+    }
+}

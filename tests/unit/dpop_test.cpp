@@ -552,7 +552,7 @@ TEST_CASE("sign_dpop_proof writes the public key, the claims RFC 9449 names and 
     CHECK(jot::decode_unverified(*fixed)->claims["jti"] == "j-1");
 }
 
-TEST_CASE("sign_dpop_proof refuses symmetric and public keys") {
+TEST_CASE("sign_dpop_proof refuses symmetric and public keys, and a URI no verifier could match") {
     auto hmac = jot::key::hmac(std::string(64, 'k'));
     REQUIRE(hmac);
     CHECK(jot::sign_dpop_proof(*hmac, algorithm::hs256, "GET", uri).error() ==
@@ -561,6 +561,12 @@ TEST_CASE("sign_dpop_proof refuses symmetric and public keys") {
               .error() == errc::key_not_private);
     CHECK(jot::sign_dpop_proof(private_key(algorithm::es256), algorithm::rs256, "GET", uri).error() ==
           errc::key_algorithm_mismatch);
+    for (const char* bad :
+         {"", "/token", "ftp://server.example.com/token", "https://user@server.example.com/"}) {
+        CAPTURE(bad);
+        CHECK(jot::sign_dpop_proof(private_key(algorithm::es256), algorithm::es256, "GET", bad).error() ==
+              errc::dpop_request_uri_invalid);
+    }
     auto typed = jot::ec_key::from(private_key(algorithm::es256));
     REQUIRE(typed);
     CHECK(jot::sign_dpop_proof<jot::es256>(*typed, "GET", uri, {.issued_at = now}));
