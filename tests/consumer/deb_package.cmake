@@ -34,10 +34,20 @@ function(_jot_deb_expect package)  # _jot_deb_expect <package> <path>...: the .d
     set(_depends "${_depends}" PARENT_SCOPE)
 endfunction()
 
+set(_pc_modules jot)
+if(WITH_SQLITE)
+    list(APPEND _pc_modules jot-sqlite)
+endif()
+if(WITH_REDIS)
+    list(APPEND _pc_modules jot-redis)
+endif()
+list(TRANSFORM _pc_modules PREPEND usr/share/pkgconfig/ OUTPUT_VARIABLE _pc_files)
+list(TRANSFORM _pc_files APPEND .pc)
+
 set(_deb_root "${WORK_DIR}/root")
 _jot_deb_expect(jot usr/include/jot/jot.hpp usr/include/jot/version.hpp usr/share/cmake/jot/jotConfig.cmake
-                usr/share/cmake/jot/jotConfigVersion.cmake usr/share/cmake/jot/jotTargets.cmake
-                usr/share/pkgconfig/jot.pc usr/bin/jot)
+                usr/share/cmake/jot/jotConfigVersion.cmake usr/share/cmake/jot/jotTargets.cmake ${_pc_files}
+                usr/bin/jot)
 foreach(_needed IN ITEMS "libssl-dev (>= 3)" "nlohmann-json3-dev (>= 3.10)" libssl3)
     string(FIND "${_depends}" "${_needed}" _at)
     if(_at EQUAL -1)
@@ -51,16 +61,6 @@ if(NOT _cli_version MATCHES "${JOT_EXPECTED_VERSION}")
     message(FATAL_ERROR "run_consumer.cmake (deb): jot --version says '${_cli_version}'")
 endif()
 
-set(_pc_modules jot)
-if(WITH_SQLITE)
-    list(APPEND _pc_modules jot-sqlite)
-endif()
-if(WITH_REDIS)
-    list(APPEND _pc_modules jot-redis)
-endif()
-foreach(_module IN LISTS _pc_modules)
-    _jot_deb_expect(jot usr/share/pkgconfig/${_module}.pc)
-endforeach()
 
 if(WITH_SERVERS)
     _jot_deb_expect(jot-servers usr/bin/jot-auth-server usr/bin/jot-resource-server
