@@ -62,11 +62,11 @@ public:
     [[nodiscard]] result<bool> insert(std::string_view id, time_point until, time_point now) {
         const std::lock_guard lock(mutex_);
         drop_expired(now);
-        if (const auto it = ids_.find(id); it != ids_.end()) return false;  // held and unexpired
+        if (ids_.contains(id)) return false;  // held and unexpired
         if (ids_.size() >= options_.capacity) return errc::dpop_replay_cache_full;
-        const auto [it, inserted] = ids_.emplace(std::string(id), until);
+        const auto it = ids_.emplace(std::string(id), until).first;
         expiries_.emplace(until, std::string_view(it->first));  // map nodes never move
-        return inserted;
+        return true;
     }
 
     /// The number of ids held, expired ones included until the next insert drops them.
